@@ -1,0 +1,1 @@
+"""The HTTP API for certification bodies, manufacturers and rule authors (FastAPI)."""

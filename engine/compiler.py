@@ -1,0 +1,194 @@
+"""Compile a validated rule set into a durable-rules rule set plus the plans our code evaluates around it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .durable_core import MAX_FIELDS_PER_FACT, DurableRuleSet
+from .models import (
+    BasicRequirement,
+    Category,
+    Condition,
+    Criterion,
+    EvidencePolicy,
+    Indicator,
+    Label,
+    Requirement,
+    RuleSet,
+)
+
+__all__ = ["CriterionPlan", "BasicPlan", "GradePlan", "CompiledRuleSet", "compile_ruleset", "condition_for",
+           "DEFAULT_EVIDENCE"]
+
+# Used only when a rule set states no evidence policy at all; every shipped rule set states its own.
+DEFAULT_EVIDENCE = EvidencePolicy(laboratory=("CMA",), max_age_days=365, same_model=True)
+
+
+@dataclass(frozen=True)
+class CriterionPlan:
+    index: int
+    criterion: Criterion
+    indicator: Indicator
+    attribute: str
+    unit: str | None  # the limit's unit: measured values are converted to it
+    value_field: str
+    nd_field: str | None
+    rule: str | None  # durable rule name, None when the limit is not shipped
+    applies: Callable[[str | None, Mapping[str, Any]], bool]
+    laboratory: frozenset[str]
+    max_age_days: int | None
+    same_model: bool
+    limit_status: str
+
+
+@dataclass(frozen=True)
+class BasicPlan:
+    index: int
+    requirement: BasicRequirement
+    field: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class GradePlan:
+    label: Label
+    indicator: Indicator
+    field: str
+    unit: str | None
+    rules: tuple[tuple[str, str], ...]  # (grade id, durable rule name), best first
+
+
+@dataclass
+class CompiledRuleSet:
+    ruleset: RuleSet
+    category: Category
+    version: str
+    criteria: tuple[CriterionPlan, ...]
+    basics: tuple[BasicPlan, ...]
+    grades: tuple[GradePlan, ...]
+    durable: DurableRuleSet = field(repr=False)
+    inspection_field: str | None
+    indicators: dict[str, Indicator]
+    rules: dict[str, dict[str, Any]] = field(repr=False)
+
+    def close(self) -> None:
+        self.durable.close()
+
+
+def condition_for(req: Requirement, value_field: str, nd_field: str | None) -> dict[str, Any] | None:
+    """durable's expression for "this requirement passes", on the fact's field; None without a limit."""
+    if not req.has_limit:
+        return None
+    f = value_field
+    op = req.op
+    if op in ("lte", "gte", "gt"):
+        return {f"${op}": {f: req.value}}
+    if op == "lt":
+        # a not-detected result at detection limit d means value < d, so d <= limit passes `< limit`
+        if nd_field is None:
+            return {"$lt": {f: req.value}}
+        return {"$or": [{"$lt": {f: req.value}}, {"$and": [{nd_field: 1}, {"$lte": {f: req.value}}]}]}
+    if op == "eq":
+        return {f: req.value}
+    if op == "between":
+        return {"$and": [{"$gte": {f: req.low}}, {"$lte": {f: req.high}}]}
+    if op == "one_of":
+        return {"$or": [{f: v} for v in req.values or ()]}
+    if op == "not_detected":
+        if req.value is None:
+            return {nd_field or f + "n": 1}
+        return {"$and": [{nd_field or f + "n": 1}, {"$lte": {f: req.value}}]}
+    if op == "present":
+        return {f: 1}
+    raise ValueError(f"unknown operator {op}")  # pragma: no cover - the schema allows no other
+
+
+def _applicability(criterion: Criterion) -> Callable[[str | None, Mapping[str, Any]], bool]:
+    when = criterion.applies_when
+    if when is None:
+        return lambda unit, params: True
+    units = frozenset(when.certification_units) if when.certification_units else None
+    conditions: tuple[tuple[str, Condition], ...] = tuple(when.parameters.items())
+
+    def applies(unit: str | None, params: Mapping[str, Any]) -> bool:
+        if units is not None and unit not in units:
+            return False
+        for pid, cond in conditions:
+            if pid not in params or not cond.holds(params[pid]):
+                return False
+        return True
+
+    return applies
+
+
+def compile_ruleset(ruleset: RuleSet, category: Category, version: str) -> CompiledRuleSet:
+    indicators = {i.id: i for i in category.indicators}
+    defaults = ruleset.evidence_defaults
+    fields: list[list[str]] = []  # groups of fields that must share a fact
+    rules: dict[str, dict[str, Any]] = {}
+    plans: list[CriterionPlan] = []
+    for i, c in enumerate(ruleset.criteria):
+        ind = indicators[c.indicator]
+        vf = f"c{i}"
+        nd = f"n{i}" if ind.kind == "quantity" and c.requirement.op in ("lte", "lt", "not_detected") else None
+        cond = condition_for(c.requirement, vf, nd)
+        rule = vf if cond is not None else None
+        if cond is not None:
+            rules[vf] = cond
+        fields.append([vf] + ([nd] if nd else []))
+        policy = c.evidence or EvidencePolicy()
+        lab = policy.laboratory or defaults.laboratory or DEFAULT_EVIDENCE.laboratory or ()
+        max_age = policy.max_age_days or defaults.max_age_days
+        same_model = policy.same_model if policy.same_model is not None else (
+            defaults.same_model if defaults.same_model is not None else True)
+        limit_status = c.provenance.status if c.requirement.has_limit else "none"
+        plans.append(CriterionPlan(
+            index=i, criterion=c, indicator=ind, attribute=c.attribute or ind.attribute,
+            unit=c.requirement.unit or ind.unit, value_field=vf, nd_field=nd, rule=rule,
+            applies=_applicability(c), laboratory=frozenset(lab), max_age_days=max_age, same_model=same_model,
+            limit_status=limit_status,
+        ))
+    basics: list[BasicPlan] = []
+    for j, b in enumerate(ruleset.basic_requirements):
+        bf = f"b{j}"
+        # certificates: the field holds the days of validity left on the evaluation date
+        rules[bf] = {"$gte": {bf: 0}} if b.proof.certificate else {bf: 1}
+        fields.append([bf])
+        basics.append(BasicPlan(j, b, bf, bf))
+    inspection_field = None
+    if ruleset.factory_inspection and ruleset.factory_inspection.required:
+        inspection_field = "fi"
+        rules["fi"] = {"$or": [{"fi": "pass"}, {"fi": "verified"}]}
+        fields.append(["fi"])
+    grades: list[GradePlan] = []
+    for k, lab in enumerate(ruleset.labels):
+        if lab.kind != "grade" or not lab.grades or not lab.indicator:
+            continue
+        gf = f"g{k}"
+        ind = indicators[lab.indicator]
+        named: list[tuple[str, str]] = []
+        for g_index, g in enumerate(lab.grades):
+            cond = condition_for(g.requirement, gf, f"{gf}n")
+            if cond is None:
+                continue
+            name = f"{gf}_{g_index}"
+            rules[name] = cond
+            named.append((g.id, name))
+        fields.append([gf, f"{gf}n"])
+        grades.append(GradePlan(lab, ind, gf, lab.grades[0].requirement.unit or ind.unit, tuple(named)))
+
+    chunk_of: dict[str, int] = {}
+    chunk, used = 0, 0
+    for group in fields:
+        if used + len(group) > MAX_FIELDS_PER_FACT:
+            chunk, used = chunk + 1, 0
+        for f in group:
+            chunk_of[f] = chunk
+        used += len(group)
+    durable = DurableRuleSet(ruleset.id.replace("/", "_").replace(".", "_"), rules, chunk_of)
+    return CompiledRuleSet(
+        ruleset=ruleset, category=category, version=version, criteria=tuple(plans), basics=tuple(basics),
+        grades=tuple(grades), durable=durable, inspection_field=inspection_field, indicators=indicators, rules=rules,
+    )

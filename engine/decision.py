@@ -1,0 +1,168 @@
+"""A decision is data: the outcome, every verdict and the evidence it rests on, the labels, what is missing."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "VERDICTS", "OUTCOMES", "Measured", "EvidenceRef", "Rejection", "CriterionResult", "RequirementResult",
+    "InspectionResult", "LabelResult", "MissingItem", "Decision", "to_jsonable",
+]
+
+VERDICTS = ("pass", "fail", "missing", "not_acceptable", "undetermined", "pending", "not_applicable")
+OUTCOMES = ("granted", "refused", "incomplete")
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """The value compared with the limit (in the limit's unit), and what the report said."""
+
+    value: float | str | bool | None
+    unit: str | None
+    not_detected: bool
+    reported_value: float | str | bool | None
+    reported_unit: str | None
+    detection_limit: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRef:
+    kind: str  # test_report | certificate | declaration | factory_inspection
+    id: str
+    laboratory: str | None = None
+    qualifications: tuple[str, ...] = ()
+    issued: dt.date | None = None
+    model: str | None = None
+    valid_until: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    evidence: EvidenceRef
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionResult:
+    id: str
+    indicator: str
+    name_zh: str
+    name_en: str
+    attribute: str
+    verdict: str
+    reason: str | None
+    detail: str | None
+    requirement: str
+    op: str
+    limit: float | str | bool | tuple[Any, ...] | None
+    limit_unit: str | None
+    limit_status: str  # confirmed | unconfirmed | default | none
+    measured: Measured | None
+    margin: float | None
+    margin_relative: float | None
+    evidence: EvidenceRef | None
+    rejected: tuple[Rejection, ...]
+    clause: str
+    source: str | None
+    optional: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementResult:
+    id: str
+    name_zh: str
+    name_en: str
+    verdict: str
+    reason: str | None
+    detail: str | None
+    evidence: EvidenceRef | None
+    clause: str
+
+
+@dataclass(frozen=True, slots=True)
+class InspectionResult:
+    verdict: str
+    outcome: str | None
+    reason: str | None
+    detail: str | None
+    deadline: dt.date | None
+    clause: str
+
+
+@dataclass(frozen=True, slots=True)
+class LabelResult:
+    id: str
+    kind: str
+    name_zh: str
+    name_en: str
+    status: str  # eligible | not_eligible | undetermined
+    attribute: str | None
+    grade: str | None
+    failed: tuple[str, ...]
+    open: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MissingItem:
+    kind: str  # test_result | certificate | declaration | factory_inspection | corrective_action | limit_value
+    ref: str
+    who: str  # applicant | certification_body
+    description: str
+    due: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    application_id: str | None
+    category: str
+    certification_unit: str | None
+    product_model: str
+    ruleset_id: str
+    standard: str
+    implementation_rule: str | None
+    ruleset_version: str
+    evaluated_on: dt.date
+    outcome: str
+    scope: tuple[str, ...]
+    eligible_labels: tuple[str, ...]
+    labels: tuple[LabelResult, ...]
+    basic_requirements: tuple[RequirementResult, ...]
+    factory_inspection: InspectionResult | None
+    criteria: tuple[CriterionResult, ...]
+    missing_evidence: tuple[MissingItem, ...]
+    caveats: tuple[str, ...]
+    binding: bool = True
+
+    def criterion(self, cid: str) -> CriterionResult:
+        for c in self.criteria:
+            if c.id == cid:
+                return c
+        raise KeyError(cid)
+
+    def label(self, lid: str) -> LabelResult:
+        for lab in self.labels:
+            if lab.id == lid:
+                return lab
+        raise KeyError(lid)
+
+    def to_dict(self) -> dict[str, Any]:
+        result = to_jsonable(self)
+        assert isinstance(result, dict)
+        return result
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON data: dates as ISO strings, tuples as lists, dataclasses as dicts."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value

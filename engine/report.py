@@ -1,0 +1,137 @@
+"""Render a Decision for people: a text report (rich tables and colours) built only from the decision's data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .decision import CriterionResult, Decision, Measured
+
+__all__ = ["render_decision", "print_decision", "format_value", "measured_text"]
+
+_VERDICT_STYLE = {
+    "pass": "bold green", "fail": "bold red", "missing": "yellow", "not_acceptable": "magenta",
+    "undetermined": "cyan", "pending": "yellow", "not_applicable": "dim",
+}
+_OUTCOME_STYLE = {"granted": "bold white on green", "refused": "bold white on red", "incomplete": "bold black on yellow"}
+_OUTCOME_WORDS = {
+    "granted": "GRANTED — every requirement of the requested label is met",
+    "refused": "REFUSED — at least one requirement of the requested label is not met",
+    "incomplete": "INCOMPLETE — evidence is missing, not acceptable, or a corrective action is pending",
+}
+
+
+def format_value(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, tuple):
+        return "–".join(format_value(x) for x in v)
+    return str(v)
+
+
+def measured_text(m: Measured | None) -> str:
+    if m is None:
+        return "—"
+    unit = f" {m.unit}" if m.unit else ""
+    if m.not_detected:
+        return f"n.d. (< {format_value(m.value)}{unit})"
+    text = f"{format_value(m.value)}{unit}"
+    if m.reported_unit and m.reported_unit != m.unit:
+        text += f" (reported {format_value(m.reported_value)} {m.reported_unit})"
+    return text
+
+
+def _margin(c: CriterionResult) -> str:
+    if c.margin is None:
+        return "—"
+    rel = f" ({c.margin_relative:+.0%})" if c.margin_relative is not None else ""
+    unit = f" {c.limit_unit}" if c.limit_unit else ""
+    return f"{c.margin:+.4g}{unit}{rel}"
+
+
+def render_decision(d: Decision) -> Group:
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    head.add_row("Application", d.application_id or "—")
+    head.add_row("Product model", d.product_model)
+    head.add_row("Category / unit", f"{d.category} / {d.certification_unit or '—'}")
+    head.add_row("Rule set", f"{d.ruleset_id} ({d.standard}; {d.implementation_rule or 'no implementation rule'})")
+    head.add_row("Version", d.ruleset_version)
+    head.add_row("Evaluated as of", d.evaluated_on.isoformat())
+    head.add_row("Requested scope", ", ".join(d.scope))
+    if not d.binding:
+        head.add_row("Binding", Text("no — self-check, not a certification decision", style="yellow"))
+    parts: list[Any] = [
+        Panel(Text(_OUTCOME_WORDS[d.outcome], style=_OUTCOME_STYLE[d.outcome]), title="Outcome"),
+        head,
+    ]
+
+    crit = Table(title="Criteria (评价指标)", show_lines=False, expand=False)
+    for col in ("criterion", "indicator", "attribute", "requirement", "measured", "margin", "verdict", "evidence",
+                "clause"):
+        crit.add_column(col, overflow="fold")
+    for c in d.criteria:
+        if c.verdict == "not_applicable":
+            continue
+        verdict = Text(c.verdict, style=_VERDICT_STYLE.get(c.verdict, ""))
+        if c.reason and c.verdict != "pass":
+            verdict.append(f"\n{c.reason}", style="dim")
+        req = c.requirement + (" [unconfirmed]" if c.limit_status == "unconfirmed" else "")
+        ev = c.evidence.id if c.evidence else "—"
+        crit.add_row(c.id, f"{c.name_zh} {c.name_en}", c.attribute, req, measured_text(c.measured), _margin(c),
+                     verdict, ev, c.clause)
+    parts.append(crit)
+
+    basic = Table(title="Basic requirements (基本要求)")
+    for col in ("requirement", "verdict", "evidence", "clause"):
+        basic.add_column(col, overflow="fold")
+    for b in d.basic_requirements:
+        v = Text(b.verdict, style=_VERDICT_STYLE.get(b.verdict, ""))
+        if b.detail and b.verdict != "pass":
+            v.append(f"\n{b.detail}", style="dim")
+        basic.add_row(f"{b.name_zh}\n{b.name_en}", v, b.evidence.id if b.evidence else "—", b.clause)
+    if d.factory_inspection is not None:
+        fi = d.factory_inspection
+        v = Text(fi.verdict, style=_VERDICT_STYLE.get(fi.verdict, ""))
+        if fi.detail:
+            v.append(f"\n{fi.detail}", style="dim")
+        basic.add_row("工厂检查\nFactory inspection", v, fi.outcome or "—", fi.clause)
+    parts.append(basic)
+
+    labels = Table(title="Labels (标识)")
+    for col in ("label", "kind", "status", "why"):
+        labels.add_column(col, overflow="fold")
+    for lab in d.labels:
+        why = []
+        if lab.grade:
+            why.append(f"grade {lab.grade}")
+        if lab.failed:
+            why.append("not met: " + ", ".join(lab.failed))
+        if lab.open:
+            why.append("open: " + ", ".join(lab.open))
+        style = {"eligible": "green", "not_eligible": "red", "undetermined": "yellow"}[lab.status]
+        labels.add_row(f"{lab.name_zh}\n{lab.name_en}", lab.kind, Text(lab.status, style=style), "\n".join(why) or "—")
+    parts.append(labels)
+
+    if d.missing_evidence:
+        miss = Table(title="Missing evidence (待补充)")
+        miss.add_column("for")
+        miss.add_column("who")
+        miss.add_column("what", overflow="fold")
+        for m in d.missing_evidence:
+            miss.add_row(m.ref, m.who, m.description)
+        parts.append(miss)
+    for c in d.caveats:
+        parts.append(Text(f"note: {c}", style="dim"))
+    return Group(*parts)
+
+
+def print_decision(d: Decision, console: Console | None = None) -> None:
+    (console or Console()).print(render_decision(d))

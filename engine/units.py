@@ -1,0 +1,74 @@
+"""Unit parsing and conversion with pint, cached so the evaluation hot path is a dict lookup."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import pint
+
+__all__ = ["UnitError", "IncompatibleUnits", "parse_unit", "conversion", "convert", "same_dimension"]
+
+# Units used by green-product standards that pint does not define. kgce (kilogram of standard coal
+# equivalent) is 29.3076 MJ by GB/T 2589-2020; gloss units are a dimensionless photometric scale.
+_EXTRA_DEFINITIONS = (
+    "kilogram_coal_equivalent = 29.3076 * megajoule = kgce",
+    "tonne_coal_equivalent = 1000 * kilogram_coal_equivalent = tce",
+    "gloss_unit = [gloss] = GU",
+)
+
+_registry: pint.UnitRegistry[Any] = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+for _definition in _EXTRA_DEFINITIONS:
+    _registry.define(_definition)
+
+_ALIASES = {"%": "percent", "‰": "permille", "ppm": "ppm", "m³": "m**3", "m²": "m**2", "mg/m³": "mg/m**3"}
+
+
+class UnitError(ValueError):
+    """A unit string pint cannot parse."""
+
+
+class IncompatibleUnits(ValueError):
+    """Two units of different dimensions (a length and a mass)."""
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_unit(text: str) -> Any:
+    normalized = _ALIASES.get(text.strip(), text.strip()).replace("³", "**3").replace("²", "**2")
+    if not normalized:
+        raise UnitError("empty unit")
+    try:
+        unit = _registry.parse_units(normalized)
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError,
+            TypeError, ValueError, AssertionError) as e:
+        raise UnitError(f"unknown unit `{text}`") from e
+    except Exception as e:  # noqa: BLE001 - pint's tokenizer raises assorted errors on garbage input
+        raise UnitError(f"unknown unit `{text}`") from e
+    return unit
+
+
+@functools.lru_cache(maxsize=4096)
+def conversion(from_unit: str, to_unit: str) -> tuple[float, float]:
+    """(factor, offset) such that value_in_to = value_in_from * factor + offset."""
+    src, dst = parse_unit(from_unit), parse_unit(to_unit)
+    try:
+        zero = _registry.Quantity(0.0, src).to(dst).magnitude
+        one = _registry.Quantity(1.0, src).to(dst).magnitude
+    except pint.errors.DimensionalityError as e:
+        raise IncompatibleUnits(f"`{from_unit}` cannot convert to `{to_unit}`") from e
+    return (float(one - zero), float(zero))
+
+
+def convert(value: float, from_unit: str, to_unit: str) -> float:
+    if from_unit == to_unit:
+        return value
+    factor, offset = conversion(from_unit, to_unit)
+    return value * factor + offset
+
+
+def same_dimension(a: str, b: str) -> bool:
+    try:
+        conversion(a, b)
+    except IncompatibleUnits:
+        return False
+    return True
