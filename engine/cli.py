@@ -87,13 +87,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_catalog(args: argparse.Namespace) -> int:
     try:
         repo = Repository.load(_rule_paths(args))
-    except DiagnosticError as e:
-        _print_diagnostics(e.diagnostics, "text")
+    except DiagnosticError as err:
+        _print_diagnostics(err.diagnostics, "text")
         return EXIT_CODES["invalid"]
     as_of = args.as_of
-    rows = []
+    rows: list[dict[str, Any]] = []
     for cid, cat in repo.categories.items():
-        editions = []
+        editions: list[dict[str, Any]] = []
         for rs in repo.editions(cid):
             editions.append({
                 "ruleset": rs.id, "standard": rs.standard, "implementation_rule": rs.implementation_rule,
@@ -117,9 +117,9 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     for col in ("category", "name", "implementation rule", "edition (rule set)", "in force", "criteria"):
         table.add_column(col, overflow="fold")
     for row in rows:
-        editions = row["editions"] or [{"ruleset": "—", "standard": "no rule set shipped", "from": "", "until": None,
+        shown: list[dict[str, Any]] = row["editions"] or [{"ruleset": "—", "standard": "no rule set shipped", "from": "", "until": None,
                                         "accepted_until": None, "in_force": None, "criteria": 0}]
-        for i, e in enumerate(editions):
+        for i, e in enumerate(shown):
             span = f"{e['from']} → {e['until'] or 'open'}" if e["from"] else "—"
             if e.get("accepted_until"):
                 span += f" (accepted until {e['accepted_until']})"

@@ -72,6 +72,7 @@ class CompiledRuleSet:
     inspection_field: str | None
     indicators: dict[str, Indicator]
     rules: dict[str, dict[str, Any]] = field(repr=False)
+    unevaluated: tuple[str, ...] = ()  # catalogue indicators no criterion of this edition evaluates
 
     def close(self) -> None:
         self.durable.close()
@@ -163,13 +164,13 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str) -> Compi
         rules["fi"] = {"$or": [{"fi": "pass"}, {"fi": "verified"}]}
         fields.append(["fi"])
     grades: list[GradePlan] = []
-    for k, lab in enumerate(ruleset.labels):
-        if lab.kind != "grade" or not lab.grades or not lab.indicator:
+    for k, label in enumerate(ruleset.labels):
+        if label.kind != "grade" or not label.grades or not label.indicator:
             continue
         gf = f"g{k}"
-        ind = indicators[lab.indicator]
+        ind = indicators[label.indicator]
         named: list[tuple[str, str]] = []
-        for g_index, g in enumerate(lab.grades):
+        for g_index, g in enumerate(label.grades):
             cond = condition_for(g.requirement, gf, f"{gf}n")
             if cond is None:
                 continue
@@ -177,7 +178,7 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str) -> Compi
             rules[name] = cond
             named.append((g.id, name))
         fields.append([gf, f"{gf}n"])
-        grades.append(GradePlan(lab, ind, gf, lab.grades[0].requirement.unit or ind.unit, tuple(named)))
+        grades.append(GradePlan(label, ind, gf, label.grades[0].requirement.unit or ind.unit, tuple(named)))
 
     chunk_of: dict[str, int] = {}
     chunk, used = 0, 0
@@ -191,4 +192,6 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str) -> Compi
     return CompiledRuleSet(
         ruleset=ruleset, category=category, version=version, criteria=tuple(plans), basics=tuple(basics),
         grades=tuple(grades), durable=durable, inspection_field=inspection_field, indicators=indicators, rules=rules,
+        unevaluated=tuple(i.id for i in category.indicators if i.kind != "document"
+                          and i.id not in {c.indicator for c in ruleset.criteria}),
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from typing import Any
 
 from .application import Application, TestReport, TestResult
@@ -16,8 +15,8 @@ from .decision import (
     LabelResult,
     Measured,
     MissingItem,
-    RequirementResult,
     Rejection,
+    RequirementResult,
 )
 from .units import IncompatibleUnits, UnitError, conversion
 
@@ -34,7 +33,7 @@ def _report_ref(report: TestReport) -> EvidenceRef:
 
 
 class _Admitted:
-    __slots__ = ("report", "result", "value", "nd", "ref")
+    __slots__ = ("nd", "ref", "report", "result", "value")
 
     def __init__(self, report: TestReport, result: TestResult, value: Any, nd: bool, ref: EvidenceRef):
         self.report, self.result, self.value, self.nd, self.ref = report, result, value, nd, ref
@@ -79,14 +78,14 @@ def _admit(plan: CriterionPlan, candidates: list[tuple[TestReport, TestResult]],
                         reason = "unit_not_convertible"
                         detail = f"`{result.unit}` cannot convert to `{plan.unit}`"
                     else:
-                        value = float(raw) * factor + offset  # type: ignore[arg-type]
+                        value = float(raw) * factor + offset
                         if nd:
                             if req.op not in _UPPER_BOUND_OPS:
                                 reason = "not_detected_not_comparable"
                                 detail = "a not-detected result cannot prove a lower bound or an exact value"
                             else:
                                 bound = req.value
-                                if bound is not None and value > float(bound):  # type: ignore[arg-type]
+                                if bound is not None and value > float(bound):
                                     reason = "detection_limit_too_high"
                                     detail = (f"detection limit {_num(value)} {plan.unit} is above the limit "
                                               f"{_num(bound)} {plan.unit}")
@@ -244,9 +243,9 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
 
     basics: list[RequirementResult] = []
     basic_status: list[str] = []
-    for bp, (ref, missing) in zip(compiled.basics, basic_evidence):
+    for bp, (bref, absent) in zip(compiled.basics, basic_evidence):
         b = bp.requirement
-        if missing:
+        if absent:
             verdict, reason = "missing", "no_evidence"
             detail = (f"no certificate to `{b.proof.certificate}`" if b.proof.certificate
                       else f"no declaration `{b.proof.declaration}`")
@@ -254,8 +253,8 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
             verdict, reason, detail = "pass", None, None
         else:
             verdict, reason = "not_acceptable", "certificate_not_valid"
-            detail = f"certificate not valid on {as_of.isoformat()} (valid until {ref.valid_until})" if ref else None
-        basics.append(RequirementResult(b.id, b.name.zh, b.name.en, verdict, reason, detail, ref, b.clause))
+            detail = f"certificate not valid on {as_of.isoformat()} (valid until {bref.valid_until})" if bref else None
+        basics.append(RequirementResult(b.id, b.name.zh, b.name.en, verdict, reason, detail, bref, b.clause))
         basic_status.append(verdict)
 
     inspection_result: InspectionResult | None = None
@@ -454,6 +453,9 @@ def _caveats(compiled: CompiledRuleSet, criteria: list[CriterionResult]) -> list
     for c in criteria:
         if c.verdict in ("pass", "fail") and c.limit_status == "unconfirmed":
             out.append(f"`{c.id}` was judged against an unconfirmed limit ({c.requirement})")
+    if compiled.unevaluated:
+        out.append("indicators of the standard with no shipped criterion were not evaluated: "
+                   + ", ".join(f"`{i}`" for i in compiled.unevaluated))
     defaults = compiled.ruleset.evidence_defaults
     if defaults.provenance is not None and defaults.provenance.status == "default" and defaults.max_age_days:
         out.append(f"test reports older than {defaults.max_age_days} days were refused by a configurable default, "

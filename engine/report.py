@@ -128,8 +128,8 @@ def render_decision(d: Decision) -> Group:
         for m in d.missing_evidence:
             miss.add_row(m.ref, m.who, m.description)
         parts.append(miss)
-    for c in d.caveats:
-        parts.append(Text(f"note: {c}", style="dim"))
+    for caveat in d.caveats:
+        parts.append(Text(f"note: {caveat}", style="dim"))
     return Group(*parts)
 
 

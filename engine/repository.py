@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from .application import Application
 from .compiler import CompiledRuleSet, compile_ruleset
@@ -13,8 +14,8 @@ from .decision import Decision
 from .diagnostics import Diagnostic, DiagnosticError, did_you_mean
 from .evaluator import evaluate
 from .intake import check_references
-from .loader import LoadedRuleSet, LoadResult, content_hash, load
-from .models import Category, RuleSet
+from .loader import LoadedCategory, LoadedRuleSet, LoadResult, content_hash, load
+from .models import CatalogFile, Category, RuleSet
 from .schema_check import field_path
 from .yamlsource import SourceDocument
 
@@ -85,6 +86,34 @@ class Repository:
                                               hint=f"the first edition takes effect on {first}" if editions else None)])
         current = [rs for rs in accepted if rs.in_force.current(as_of)]
         return (current or accepted)[-1]
+
+    def snapshot(self, ruleset_id: str) -> dict[str, Any]:
+        """Everything a decision made with this rule set depends on, as JSON data; `from_snapshots` rebuilds
+        an identical rule set (same version hash) from it, whatever the shipped files say by then."""
+        lr = self._result.rulesets[ruleset_id]
+        cat = self._result.categories[lr.ruleset.category]
+        return {
+            "version": self.versions[ruleset_id],
+            "category": {"format": "greencert/catalog@1", "category": cat.category.model_dump(mode="json", by_alias=True,
+                                                                                               exclude_none=True)},
+            "ruleset": lr.ruleset.model_dump(mode="json", by_alias=True, exclude_none=True),
+        }
+
+    @classmethod
+    def from_snapshots(cls, snapshots: Sequence[dict[str, Any]]) -> Repository:
+        result = LoadResult()
+        for snap in snapshots:
+            cat = CatalogFile.model_validate(snap["category"]).category
+            rs = RuleSet.model_validate(snap["ruleset"])
+            result.categories[cat.id] = LoadedCategory(cat, f"<snapshot {snap.get('version', '?')}>")
+            doc = SourceDocument(f"<snapshot {snap.get('version', '?')}>", snap["ruleset"], {}, {})
+            result.rulesets[rs.id] = LoadedRuleSet(rs, doc.file, doc)
+        repo = cls(result)
+        for snap in snapshots:
+            rid = snap["ruleset"]["id"]
+            if "version" in snap and repo.versions[rid] != snap["version"]:
+                raise ValueError(f"snapshot of `{rid}` does not reproduce its version {snap['version']}")
+        return repo
 
     # ------------------------------------------------------------------ evaluation
     def compiled(self, ruleset_id: str) -> CompiledRuleSet:

@@ -30,9 +30,10 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 @functools.cache
-def _registry() -> Registry:  # type: ignore[type-arg]
-    common = Resource.from_contents(load_schema("common"))
-    return Registry().with_resource(_BASE + "common.json", common)
+def _registry() -> Registry[Any]:
+    common: Resource[Any] = Resource.from_contents(load_schema("common"))
+    registry: Registry[Any] = Registry().with_resource(_BASE + "common.json", common)
+    return registry
 
 
 @functools.cache

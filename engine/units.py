@@ -42,7 +42,7 @@ def parse_unit(text: str) -> Any:
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError,
             TypeError, ValueError, AssertionError) as e:
         raise UnitError(f"unknown unit `{text}`") from e
-    except Exception as e:  # noqa: BLE001 - pint's tokenizer raises assorted errors on garbage input
+    except Exception as e:
         raise UnitError(f"unknown unit `{text}`") from e
     return unit
 
