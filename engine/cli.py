@@ -117,8 +117,9 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     for col in ("category", "name", "implementation rule", "edition (rule set)", "in force", "criteria"):
         table.add_column(col, overflow="fold")
     for row in rows:
-        shown: list[dict[str, Any]] = row["editions"] or [{"ruleset": "—", "standard": "no rule set shipped", "from": "", "until": None,
-                                        "accepted_until": None, "in_force": None, "criteria": 0}]
+        none_shipped = {"ruleset": "—", "standard": "no rule set shipped", "from": "", "until": None,
+                        "accepted_until": None, "in_force": None, "criteria": 0}
+        shown: list[dict[str, Any]] = row["editions"] or [none_shipped]
         for i, e in enumerate(shown):
             span = f"{e['from']} → {e['until'] or 'open'}" if e["from"] else "—"
             if e.get("accepted_until"):
