@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import importlib
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from rich.table import Table
 from .diagnostics import Diagnostic, DiagnosticError, format_diagnostic
 from .intake import read_application
 from .loader import default_catalog_dir, default_rules_dir, load
+from .overlays import apply_overlays
 from .report import print_decision
 from .repository import Repository
 
@@ -51,9 +53,24 @@ def _rule_paths(args: argparse.Namespace) -> list[Path] | None:
     return None
 
 
+def _overlays(args: argparse.Namespace) -> list[Path]:
+    dirs = list(getattr(args, "overlay", None) or [])
+    env = os.environ.get("GREENCERT_OVERLAY_DIRS")
+    if env and not dirs:
+        dirs = [Path(p) for p in env.split(os.pathsep) if p]
+    return dirs
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     paths = args.paths or [default_catalog_dir(), default_rules_dir()]
     result = load(paths)
+    overlay_dirs = _overlays(args)
+    if overlay_dirs:
+        if result.ok:
+            result, _ = apply_overlays(result, overlay_dirs)
+        else:
+            result.diagnostics.append(Diagnostic("overlay_not_checked",
+                                                 "overlays are checked once the rule sets they target validate"))
     if args.format == "json":
         print(json.dumps({"files": result.files, "ok": result.ok,
                           "diagnostics": [d.to_dict() for d in result.diagnostics]}, ensure_ascii=False, indent=2))
@@ -72,7 +89,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         _print_diagnostics(diags, args.format, sys.stdout if args.format == "json" else sys.stderr)
         return EXIT_CODES["invalid"]
     try:
-        repo = Repository.load(_rule_paths(args))
+        repo = Repository.load(_rule_paths(args), _overlays(args))
         decision = repo.check(app, doc, as_of, binding=not args.self_check)
     except DiagnosticError as e:
         _print_diagnostics(e.diagnostics, args.format, sys.stdout if args.format == "json" else sys.stderr)
@@ -86,10 +103,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_catalog(args: argparse.Namespace) -> int:
     try:
-        repo = Repository.load(_rule_paths(args))
+        repo = Repository.load(_rule_paths(args), _overlays(args))
     except DiagnosticError as err:
         _print_diagnostics(err.diagnostics, "text")
         return EXIT_CODES["invalid"]
+    if args.provenance:
+        return _print_provenance(repo, args.format)
     as_of = args.as_of
     rows: list[dict[str, Any]] = []
     for cid, cat in repo.categories.items():
@@ -133,6 +152,46 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def provenance_summary(repo: Repository) -> list[dict[str, Any]]:
+    """Per category and edition: how many criteria have a confirmed limit, an unconfirmed one, none."""
+    rows: list[dict[str, Any]] = []
+    for cid, cat in repo.categories.items():
+        editions = repo.editions(cid)
+        if not editions:
+            rows.append({"category": cid, "name": cat.name.en, "ruleset": None, "confirmed": 0, "unconfirmed": 0,
+                         "default": 0, "none": 0, "criteria": 0, "without_limit": []})
+        for rs in editions:
+            counts = {"confirmed": 0, "unconfirmed": 0, "default": 0, "none": 0}
+            without: list[str] = []
+            for c in rs.criteria:
+                if not c.requirement.has_limit:
+                    counts["none"] += 1
+                    without.append(c.id)
+                else:
+                    counts[c.provenance.status] += 1
+            rows.append({"category": cid, "name": cat.name.en, "ruleset": rs.id, **counts, "criteria": len(rs.criteria),
+                         "without_limit": without, "overlays": list(repo.overlays.get(rs.id, ()))})
+    return rows
+
+
+def _print_provenance(repo: Repository, fmt: str) -> int:
+    rows = provenance_summary(repo)
+    if fmt == "json":
+        print(json.dumps({"provenance": rows}, ensure_ascii=False, indent=2))
+        return 0
+    table = Table(title="Where the limits come from (per rule set)")
+    for col in ("category", "rule set", "criteria", "confirmed", "unconfirmed", "no limit shipped"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["category"], r["ruleset"] or "— (no rule set)", str(r["criteria"]), str(r["confirmed"]),
+                      str(r["unconfirmed"]), str(r["none"]) + (f": {', '.join(r['without_limit'])}" if r["none"] else ""))
+    Console().print(table)
+    total = {k: sum(r[k] for r in rows) for k in ("criteria", "confirmed", "unconfirmed", "none")}
+    print(f"{total['criteria']} criteria: {total['confirmed']} with a confirmed limit, {total['unconfirmed']} with an "
+          f"unconfirmed one, {total['none']} without a shipped limit")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="greencert", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -140,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="validate catalogue and rule-set files; exit 1 on any problem")
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the shipped catalogs/ and rules/)")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--overlay", type=Path, action="append", help="overlay folder(s) to validate against the rule sets")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("check", help="evaluate an application (YAML or JSON) and print the decision")
@@ -147,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, help="evaluation date, YYYY-MM-DD (default: today)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--rules", type=Path, action="append", help="rule-set folder(s) instead of the shipped rules/")
+    p.add_argument("--overlay", type=Path, action="append",
+                   help="overlay folder(s) with a certification body's own limits (env GREENCERT_OVERLAY_DIRS)")
     p.add_argument("--self-check", action="store_true", help="mark the decision non-binding (manufacturer self-check)")
     p.add_argument("--color", action=argparse.BooleanOptionalAction, default=None, help="force colours on or off")
     p.set_defaults(func=cmd_check)
@@ -155,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, help="mark the editions accepted on this date")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--rules", type=Path, action="append", help="rule-set folder(s) instead of the shipped rules/")
+    p.add_argument("--overlay", type=Path, action="append", help="overlay folder(s)")
+    p.add_argument("--provenance", action="store_true", help="count confirmed, unconfirmed and missing limits")
     p.set_defaults(func=cmd_catalog)
 
     for name in _EXTENSIONS:

@@ -73,6 +73,7 @@ class CompiledRuleSet:
     indicators: dict[str, Indicator]
     rules: dict[str, dict[str, Any]] = field(repr=False)
     unevaluated: tuple[str, ...] = ()  # catalogue indicators no criterion of this edition evaluates
+    overlays: tuple[str, ...] = ()  # ids of the overlays merged into this rule set
 
     def close(self) -> None:
         self.durable.close()
@@ -124,7 +125,8 @@ def _applicability(criterion: Criterion) -> Callable[[str | None, Mapping[str, A
     return applies
 
 
-def compile_ruleset(ruleset: RuleSet, category: Category, version: str) -> CompiledRuleSet:
+def compile_ruleset(ruleset: RuleSet, category: Category, version: str,
+                    overlays: tuple[str, ...] = ()) -> CompiledRuleSet:
     indicators = {i.id: i for i in category.indicators}
     defaults = ruleset.evidence_defaults
     fields: list[list[str]] = []  # groups of fields that must share a fact
@@ -194,4 +196,5 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str) -> Compi
         grades=tuple(grades), durable=durable, inspection_field=inspection_field, indicators=indicators, rules=rules,
         unevaluated=tuple(i.id for i in category.indicators if i.kind != "document"
                           and i.id not in {c.indicator for c in ruleset.criteria}),
+        overlays=overlays,
     )

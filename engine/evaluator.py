@@ -453,6 +453,8 @@ def _caveats(compiled: CompiledRuleSet, criteria: list[CriterionResult]) -> list
     for c in criteria:
         if c.verdict in ("pass", "fail") and c.limit_status == "unconfirmed":
             out.append(f"`{c.id}` was judged against an unconfirmed limit ({c.requirement})")
+    if compiled.overlays:
+        out.append("rule set changed by overlay(s): " + ", ".join(f"`{o}`" for o in compiled.overlays))
     if compiled.unevaluated:
         out.append("indicators of the standard with no shipped criterion were not evaluated: "
                    + ", ".join(f"`{i}`" for i in compiled.unevaluated))

@@ -469,7 +469,7 @@ def _edition_overlaps(rulesets: Iterable[LoadedRuleSet]) -> list[Diagnostic]:
     return out
 
 
-def content_hash(category: Category, ruleset: RuleSet, overlays: Sequence[dict[str, Any]] = ()) -> str:
+def content_hash(category: Category, ruleset: RuleSet, overlays: Sequence[Any] = ()) -> str:
     """The rule set's version: a hash of everything that can change a decision made with it."""
     payload = {
         "greencert": 1,

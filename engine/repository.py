@@ -16,6 +16,7 @@ from .evaluator import evaluate
 from .intake import check_references
 from .loader import LoadedCategory, LoadedRuleSet, LoadResult, content_hash, load
 from .models import CatalogFile, Category, RuleSet
+from .overlays import apply_overlays
 from .schema_check import field_path
 from .yamlsource import SourceDocument
 
@@ -25,18 +26,25 @@ __all__ = ["Repository"]
 class Repository:
     """Immutable after loading; compiled rule sets are built on first use and cached (thread-safe)."""
 
-    def __init__(self, result: LoadResult):
+    def __init__(self, result: LoadResult, overlays: dict[str, tuple[str, ...]] | None = None):
         if not result.ok:
             raise DiagnosticError(result.diagnostics)
         self._result = result
         self._compiled: dict[str, CompiledRuleSet] = {}
         self._lock = threading.Lock()
-        self.versions = {rid: content_hash(result.categories[lr.ruleset.category].category, lr.ruleset)
+        self.overlays: dict[str, tuple[str, ...]] = dict(overlays or {})
+        self.versions = {rid: content_hash(result.categories[lr.ruleset.category].category, lr.ruleset,
+                                           list(self.overlays.get(rid, ())))
                          for rid, lr in result.rulesets.items()}
 
     @classmethod
-    def load(cls, paths: Sequence[Path] | None = None) -> Repository:
-        return cls(load(paths))
+    def load(cls, paths: Sequence[Path] | None = None, overlay_dirs: Sequence[Path] = ()) -> Repository:
+        """Load, validate and (lazily) compile; overlays are merged after the shipped files validate."""
+        result = load(paths)
+        applied: dict[str, tuple[str, ...]] = {}
+        if overlay_dirs and result.ok:
+            result, applied = apply_overlays(result, overlay_dirs)
+        return cls(result, applied)
 
     # ------------------------------------------------------------------ catalogue
     @property
@@ -97,6 +105,7 @@ class Repository:
             "category": {"format": "greencert/catalog@1", "category": cat.category.model_dump(mode="json", by_alias=True,
                                                                                                exclude_none=True)},
             "ruleset": lr.ruleset.model_dump(mode="json", by_alias=True, exclude_none=True),
+            "overlays": list(self.overlays.get(ruleset_id, ())),
         }
 
     @classmethod
@@ -108,7 +117,7 @@ class Repository:
             result.categories[cat.id] = LoadedCategory(cat, f"<snapshot {snap.get('version', '?')}>")
             doc = SourceDocument(f"<snapshot {snap.get('version', '?')}>", snap["ruleset"], {}, {})
             result.rulesets[rs.id] = LoadedRuleSet(rs, doc.file, doc)
-        repo = cls(result)
+        repo = cls(result, {snap["ruleset"]["id"]: tuple(snap.get("overlays", ())) for snap in snapshots})
         for snap in snapshots:
             rid = snap["ruleset"]["id"]
             if "version" in snap and repo.versions[rid] != snap["version"]:
@@ -125,7 +134,7 @@ class Repository:
             if c is None:
                 lr = self._result.rulesets[ruleset_id]
                 cat = self._result.categories[lr.ruleset.category].category
-                c = compile_ruleset(lr.ruleset, cat, self.versions[ruleset_id])
+                c = compile_ruleset(lr.ruleset, cat, self.versions[ruleset_id], self.overlays.get(ruleset_id, ()))
                 self._compiled[ruleset_id] = c
             return c
 

@@ -18,7 +18,7 @@ from .yamlsource import SourceDocument
 
 __all__ = ["SCHEMA_NAMES", "load_schema", "validator", "schema_diagnostics", "field_path"]
 
-SCHEMA_NAMES = ("common", "catalog", "ruleset", "application")
+SCHEMA_NAMES = ("common", "catalog", "ruleset", "application", "overlay")
 _BASE = "https://greencert.local/schemas/"
 
 
@@ -31,8 +31,12 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @functools.cache
 def _registry() -> Registry[Any]:
-    common: Resource[Any] = Resource.from_contents(load_schema("common"))
-    registry: Registry[Any] = Registry().with_resource(_BASE + "common.json", common)
+    # every schema is registered under its $id, so one may $ref another (an overlay reuses the rule set's)
+    registry: Registry[Any] = Registry()
+    for name in SCHEMA_NAMES:
+        schema = load_schema(name)
+        resource: Resource[Any] = Resource.from_contents(schema)
+        registry = registry.with_resource(schema.get("$id", _BASE + name), resource)
     return registry
 
 
