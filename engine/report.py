@@ -73,10 +73,12 @@ def render_decision(d: Decision) -> Group:
         head,
     ]
 
-    crit = Table(title="Criteria (评价指标)", show_lines=False, expand=False)
-    for col in ("criterion", "indicator", "attribute", "requirement", "measured", "margin", "verdict", "evidence",
-                "clause"):
+    crit = Table(title="Criteria (评价指标)", expand=False)
+    for col in ("criterion", "requirement", "measured", "margin", "verdict"):
         crit.add_column(col, overflow="fold")
+    sources = Table(title="Clauses and evidence (依据)", expand=False)
+    for col in ("criterion", "clause", "evidence used", "limit source"):
+        sources.add_column(col, overflow="fold")
     for c in d.criteria:
         if c.verdict == "not_applicable":
             continue
@@ -84,10 +86,16 @@ def render_decision(d: Decision) -> Group:
         if c.reason and c.verdict != "pass":
             verdict.append(f"\n{c.reason}", style="dim")
         req = c.requirement + (" [unconfirmed]" if c.limit_status == "unconfirmed" else "")
-        ev = c.evidence.id if c.evidence else "—"
-        crit.add_row(c.id, f"{c.name_zh} {c.name_en}", c.attribute, req, measured_text(c.measured), _margin(c),
-                     verdict, ev, c.clause)
+        name = Text(c.id)
+        name.append(f"\n{c.name_zh} {c.name_en}", style="dim")
+        crit.add_row(name, req, measured_text(c.measured), _margin(c), verdict)
+        ev = "—"
+        if c.evidence is not None:
+            e = c.evidence
+            ev = e.id + (f", {e.laboratory}" if e.laboratory else "") + (f", {e.issued.isoformat()}" if e.issued else "")
+        sources.add_row(c.id, c.clause, ev, c.source or "—")
     parts.append(crit)
+    parts.append(sources)
 
     basic = Table(title="Basic requirements (基本要求)")
     for col in ("requirement", "verdict", "evidence", "clause"):
