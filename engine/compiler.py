@@ -22,7 +22,7 @@ from .models import (
 __all__ = ["CriterionPlan", "BasicPlan", "GradePlan", "CompiledRuleSet", "compile_ruleset", "condition_for",
            "DEFAULT_EVIDENCE"]
 
-# Used only when a rule set states no evidence policy at all; every shipped rule set states its own.
+# Field by field, what a criterion and its rule set leave unsaid (docs/semantics.md §2: CMA / 365 days / same model).
 DEFAULT_EVIDENCE = EvidencePolicy(laboratory=("CMA",), max_age_days=365, same_model=True)
 
 
@@ -125,8 +125,10 @@ def _applicability(criterion: Criterion) -> Callable[[str | None, Mapping[str, A
     return applies
 
 
-def compile_ruleset(ruleset: RuleSet, category: Category, version: str,
-                    overlays: tuple[str, ...] = ()) -> CompiledRuleSet:
+def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays: tuple[str, ...] = (),
+                    other_editions: tuple[RuleSet, ...] = ()) -> CompiledRuleSet:
+    """`other_editions` of the category tell which catalogue indicators belong to another edition only (a
+    low-carbon group added in 2024 is not "not evaluated" by the 2017 edition)."""
     indicators = {i.id: i for i in category.indicators}
     defaults = ruleset.evidence_defaults
     fields: list[list[str]] = []  # groups of fields that must share a fact
@@ -143,7 +145,7 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str,
         fields.append([vf] + ([nd] if nd else []))
         policy = c.evidence or EvidencePolicy()
         lab = policy.laboratory or defaults.laboratory or DEFAULT_EVIDENCE.laboratory or ()
-        max_age = policy.max_age_days or defaults.max_age_days
+        max_age = policy.max_age_days or defaults.max_age_days or DEFAULT_EVIDENCE.max_age_days
         same_model = policy.same_model if policy.same_model is not None else (
             defaults.same_model if defaults.same_model is not None else True)
         limit_status = c.provenance.status if c.requirement.has_limit else "none"
@@ -194,7 +196,13 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str,
     return CompiledRuleSet(
         ruleset=ruleset, category=category, version=version, criteria=tuple(plans), basics=tuple(basics),
         grades=tuple(grades), durable=durable, inspection_field=inspection_field, indicators=indicators, rules=rules,
-        unevaluated=tuple(i.id for i in category.indicators if i.kind != "document"
-                          and i.id not in {c.indicator for c in ruleset.criteria}),
+        unevaluated=_unevaluated(ruleset, category, other_editions),
         overlays=overlays,
     )
+
+
+def _unevaluated(ruleset: RuleSet, category: Category, other_editions: tuple[RuleSet, ...]) -> tuple[str, ...]:
+    used = {c.indicator for c in ruleset.criteria} | {lab.indicator for lab in ruleset.labels if lab.indicator}
+    elsewhere = {c.indicator for rs in other_editions for c in rs.criteria}
+    return tuple(i.id for i in category.indicators
+                 if i.kind != "document" and i.id not in used and i.id not in elsewhere)

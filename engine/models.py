@@ -33,7 +33,7 @@ Scalar = float | int | str | bool
 
 
 class Condition(_Strict):
-    """A test on a product parameter: exactly one operator."""
+    """A test on a product parameter: one or more operators, all of which must hold (`{gt: 5, lte: 10}`)."""
 
     lte: float | None = None
     lt: float | None = None
@@ -44,11 +44,17 @@ class Condition(_Strict):
     one_of: tuple[Scalar, ...] | None = None
 
     @property
+    def ops(self) -> tuple[str, ...]:
+        return tuple(k for k in CONDITION_OPS if getattr(self, k) is not None)
+
+    @property
     def op(self) -> str:
-        return next(k for k in CONDITION_OPS if getattr(self, k) is not None)
+        return self.ops[0]
 
     def holds(self, value: Any) -> bool:
-        op = self.op
+        return all(self._holds(op, value) for op in self.ops)
+
+    def _holds(self, op: str, value: Any) -> bool:
         if op == "eq":
             return bool(value == self.eq) and isinstance(value, bool) == isinstance(self.eq, bool)
         if op == "one_of":
@@ -67,14 +73,17 @@ class Condition(_Strict):
         return lo <= value <= hi
 
     def describe(self) -> str:
-        op = self.op
         symbols = {"lte": "≤", "lt": "<", "gte": "≥", "gt": ">", "eq": "="}
-        if op in symbols:
-            return f"{symbols[op]} {getattr(self, op)}"
-        if op == "between":
-            lo, hi = self.between or (0, 0)
-            return f"{lo}–{hi}"
-        return "one of " + ", ".join(str(v) for v in self.one_of or ())
+        parts = []
+        for op in self.ops:
+            if op in symbols:
+                parts.append(f"{symbols[op]} {getattr(self, op)}")
+            elif op == "between":
+                lo, hi = self.between or (0, 0)
+                parts.append(f"{lo}–{hi}")
+            else:
+                parts.append("one of " + ", ".join(str(v) for v in self.one_of or ()))
+        return " and ".join(parts)
 
 
 class Standard(_Strict):

@@ -134,7 +134,8 @@ class Repository:
             if c is None:
                 lr = self._result.rulesets[ruleset_id]
                 cat = self._result.categories[lr.ruleset.category].category
-                c = compile_ruleset(lr.ruleset, cat, self.versions[ruleset_id], self.overlays.get(ruleset_id, ()))
+                others = tuple(rs for rs in self.editions(lr.ruleset.category) if rs.id != ruleset_id)
+                c = compile_ruleset(lr.ruleset, cat, self.versions[ruleset_id], self.overlays.get(ruleset_id, ()), others)
                 self._compiled[ruleset_id] = c
             return c
 
