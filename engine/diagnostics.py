@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["Diagnostic", "DiagnosticError", "did_you_mean", "format_diagnostic", "sort_diagnostics"]
+__all__ = ["Diagnostic", "DiagnosticError", "did_you_mean", "field_path", "format_diagnostic", "sort_diagnostics"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +63,21 @@ def format_diagnostic(d: Diagnostic) -> str:
 def did_you_mean(value: str, candidates: Iterable[str]) -> str | None:
     """A Cedar-style suggestion computed by fuzzy matching against the known names."""
     names = sorted(set(candidates))
-    match = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
+    folded = [n for n in names if n.lower() == value.lower() and n != value]
+    match = folded or difflib.get_close_matches(value, names, n=1, cutoff=0.6)
     if match:
         return f"did you mean `{match[0]}`?"
     if names and len(names) <= 12:
         return "expected one of " + ", ".join(f"`{n}`" for n in names)
     return None
+
+
+def field_path(path: Iterable[str | int]) -> str:
+    """`criteria[0].requirement.unit`: how a field is named in messages and in the `field` of a diagnostic."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out

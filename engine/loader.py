@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .diagnostics import Diagnostic, did_you_mean, sort_diagnostics
-from .models import COMPARISON_OPS, CatalogFile, Category, Condition, Parameter, RuleSet
+from .models import COMPARISON_OPS, CONDITION_OPS, CatalogFile, Category, Condition, Parameter, RuleSet
 from .schema_check import schema_diagnostics
 from .units import IncompatibleUnits, UnitError, conversion, parse_unit
 from .yamlsource import Pointer, SourceDocument, read_document
@@ -71,6 +71,32 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
+_FORMATS = ("greencert/catalog@1", "greencert/ruleset@1")
+
+
+def _readable(doc: SourceDocument | None, diags: Sequence[Diagnostic]) -> bool:
+    """A duplicate key does not stop a file (the later value wins, as in every YAML reader): its other
+    problems are worth reporting in the same run. Any other reading problem does."""
+    return doc is not None and all(d.code == "yaml_duplicate_key" for d in diags)
+
+
+def _category_id(doc: SourceDocument) -> str | None:
+    cat = doc.data.get("category") if isinstance(doc.data, dict) else None
+    cid = cat.get("id") if isinstance(cat, dict) else None
+    return cid if isinstance(cid, str) else None
+
+
+def _unknown_format(doc: SourceDocument) -> Diagnostic:
+    fmt = doc.data.get("format") if isinstance(doc.data, dict) else None
+    if fmt is not None:
+        return doc.diagnostic("unknown_format", f"unknown format `{fmt}`", ("format",),
+                              hint=did_you_mean(str(fmt), _FORMATS))
+    what = "a mapping" if isinstance(doc.data, dict) else "a list" if isinstance(doc.data, list) else "a single value"
+    return doc.diagnostic("unknown_format", f"cannot tell what this file is: it is {what} without a `format` field",
+                          (), hint="start a rule set with `format: greencert/ruleset@1` and a catalogue entry with "
+                                   "`format: greencert/catalog@1`")
+
+
 def _display(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd()))
@@ -91,7 +117,9 @@ def load(paths: Sequence[Path] | None = None, *, with_default_catalog: bool = Tr
     """Run every loading stage over the files under `paths` (default: the shipped catalogue and rules).
 
     Stages: read YAML with positions -> JSON Schema -> typed models -> semantic checks. Each stage
-    collects all its diagnostics; a file that fails a stage does not enter the next one.
+    collects all its diagnostics; a file that fails a stage does not enter the next one (a duplicate key
+    does not stop a file). With `with_default_catalog`, the shipped catalogue entries of the categories that
+    `paths` do not define are loaded too, so a rule set or a new catalogue entry can be validated on its own.
     """
     if paths is None:
         paths = [default_catalog_dir(), default_rules_dir()]
@@ -104,7 +132,8 @@ def load(paths: Sequence[Path] | None = None, *, with_default_catalog: bool = Tr
         doc, diags = read_document(path, _display(path))
         result.files.append(_display(path))
         result.diagnostics.extend(diags)
-        if doc is not None and not diags:
+        if _readable(doc, diags):
+            assert doc is not None
             docs.append(doc)
 
     catalog_docs: list[SourceDocument] = []
@@ -117,16 +146,22 @@ def load(paths: Sequence[Path] | None = None, *, with_default_catalog: bool = Tr
         elif fmt == "greencert/ruleset@1" or (isinstance(doc.data, dict) and "criteria" in doc.data):
             rules_docs.append(doc)
         else:
-            result.diagnostics.append(doc.diagnostic(
-                "unknown_format", "cannot tell what this file is: `format` must be `greencert/catalog@1` or "
-                "`greencert/ruleset@1`", ("format",) if isinstance(doc.data, dict) and "format" in doc.data else (),
-                hint="add `format: greencert/ruleset@1` at the top of a rule set"))
+            result.diagnostics.append(_unknown_format(doc))
 
-    if with_default_catalog and not catalog_docs and default_catalog_dir().is_dir():
+    if with_default_catalog and default_catalog_dir().is_dir():
+        # the shipped catalogue fills in every category the given files do not define themselves, so a new
+        # catalogue entry can be validated together with rule sets of the shipped categories
+        given = {_category_id(doc) for doc in catalog_docs}
+        read = {Path(f).resolve() for f in result.files}
         for path in discover([default_catalog_dir()]):
+            if path.resolve() in read:
+                continue
             doc, diags = read_document(path, _display(path))
+            if doc is not None and _category_id(doc) in given:
+                continue
             result.diagnostics.extend(diags)
-            if doc is not None and not diags:
+            if _readable(doc, diags):
+                assert doc is not None
                 catalog_docs.append(doc)
 
     broken: dict[str, str] = {}
@@ -167,10 +202,54 @@ def load(paths: Sequence[Path] | None = None, *, with_default_catalog: bool = Tr
     return result
 
 
+# ---------------------------------------------------------------------------------------------- operators
+
+_NOT_OPERATORS = {"unit", "detection_limit_max"}
+
+
+def _operator_problems(doc: SourceDocument, items: Iterable[tuple[Pointer, dict[str, Any], str]], ops: Sequence[str],
+                       code: str) -> tuple[list[Diagnostic], set[tuple[str, Pointer]]]:
+    """A requirement or condition holds exactly one operator. Checked before typing, so the message can name
+    the operators; returns the schema errors it replaces (the schema only says "at least 1 entry")."""
+    out: list[Diagnostic] = []
+    replaced: set[tuple[str, Pointer]] = set()
+    for path, item, what in items:
+        found = [k for k in item if k in ops]  # in the order written, to point at the second one
+        if any(k not in ops and k not in _NOT_OPERATORS for k in item):
+            continue  # an unknown key, reported by the schema with a did-you-mean, is the likelier cause
+        if not found:
+            out.append(doc.diagnostic(code, f"{what} has no operator", path,
+                                      hint="use exactly one of " + ", ".join(f"`{o}`" for o in ops)))
+            replaced.add(("minProperties", path))
+        elif len(found) > 1:
+            out.append(doc.diagnostic(code, f"{what} has several operators: " + ", ".join(f"`{o}`" for o in found),
+                                      path + (found[1],), key=True,
+                                      hint="use exactly one; write a range as `between: [low, high]`"))
+        if "detection_limit_max" in item and "not_detected" not in item:
+            out.append(doc.diagnostic(code, "`detection_limit_max` only goes with `not_detected`",
+                                      path + ("detection_limit_max",), key=True))
+    return out, replaced
+
+
+def _conditions(base: Pointer, mapping: Any, owner: str) -> Iterable[tuple[Pointer, dict[str, Any], str]]:
+    if isinstance(mapping, dict):
+        for pid, cond in mapping.items():
+            if isinstance(cond, dict):
+                yield base + (pid,), cond, f"{owner} condition on `{pid}`"
+
+
 # ---------------------------------------------------------------------------------------------- catalogue
 
 def _load_catalog(doc: SourceDocument, sink: list[Diagnostic]) -> LoadedCategory | None:
-    diags = schema_diagnostics(doc, "catalog", "catalog_schema_error")
+    cat = doc.data.get("category") if isinstance(doc.data, dict) else None
+    conditions: list[tuple[Pointer, dict[str, Any], str]] = []
+    if isinstance(cat, dict) and isinstance(cat.get("certification_units"), list):
+        for i, u in enumerate(cat["certification_units"]):
+            if isinstance(u, dict):
+                conditions.extend(_conditions(("category", "certification_units", i, "defined_by"),
+                                              u.get("defined_by"), "the"))
+    op_diags, replaced = _operator_problems(doc, conditions, CONDITION_OPS, "catalog_schema_error")
+    diags = schema_diagnostics(doc, "catalog", "catalog_schema_error", ignore=replaced) + op_diags
     if diags:
         sink.extend(diags)
         return None
@@ -191,8 +270,10 @@ def _duplicates(doc: SourceDocument, items: Sequence[Any], base: Pointer, code: 
     out = []
     for i, item in enumerate(items):
         if item.id in seen:
+            line, _ = doc.locate(base + (seen[item.id], "id"))
+            where = f"line {line}" if line is not None else f"item {seen[item.id] + 1}"
             out.append(doc.diagnostic(code, f"duplicate {what} id `{item.id}`", base + (i, "id"),
-                                      hint=f"first defined at item {seen[item.id] + 1}"))
+                                      hint=f"`{item.id}` is already used on {where}; ids must be unique"))
         else:
             seen[item.id] = i
     return out
@@ -211,18 +292,48 @@ def _check_unit(doc: SourceDocument, unit: str | None, path: Pointer, code: str)
 
 def _check_condition(doc: SourceDocument, cond: Condition, param: Parameter, path: Pointer,
                      code: str) -> list[Diagnostic]:
+    """A condition must fit the parameter's type, and name only its choices."""
     op = cond.op
-    numeric = op in ("lte", "lt", "gte", "gt", "between")
-    if numeric and param.type != "number":
-        return [doc.diagnostic(code, f"`{op}` compares numbers but parameter `{param.id}` is {param.type}", path)]
-    if op == "one_of" and param.type == "choice" and param.choices:
-        bad = [v for v in cond.one_of or () if v not in param.choices]
-        if bad:
-            return [doc.diagnostic(code, f"`{bad[0]}` is not a choice of parameter `{param.id}`", path,
-                                   hint=did_you_mean(str(bad[0]), param.choices))]
-    if op == "between" and cond.between and cond.between[0] > cond.between[1]:
-        return [doc.diagnostic(code, "`between` needs [low, high] with low ≤ high", path)]
-    return []
+    if op in ("lte", "lt", "gte", "gt", "between"):
+        if param.type != "number":
+            return [doc.diagnostic(code, f"`{op}` compares numbers but `{param.id}` is a {param.type} parameter",
+                                   path + (op,), key=True, hint=_condition_hint(param))]
+        if op == "between" and cond.between and cond.between[0] > cond.between[1]:
+            return [doc.diagnostic(code, f"`between` needs [low, high] with low ≤ high, found "
+                                   f"[{_fmt(cond.between[0])}, {_fmt(cond.between[1])}]", path + (op,))]
+        return []
+    values = [cond.eq] if op == "eq" else list(cond.one_of or ())
+    out = []
+    for j, v in enumerate(values):
+        vpath = path + (op,) if op == "eq" else path + (op, j)
+        if param.type == "number" and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            out.append(doc.diagnostic(code, f"`{param.id}` is a number parameter, found `{_fmt(v)}`", vpath))
+        elif param.type == "boolean" and not isinstance(v, bool):
+            out.append(doc.diagnostic(code, f"`{param.id}` is a boolean parameter, found `{_fmt(v)}`", vpath,
+                                      hint=_condition_hint(param)))
+        elif param.type in ("text", "choice") and not isinstance(v, str):
+            out.append(doc.diagnostic(code, f"`{param.id}` is a {param.type} parameter, found `{_fmt(v)}`", vpath,
+                                      hint="quote the value" if param.type == "text" else _condition_hint(param)))
+        elif param.type == "choice" and param.choices and v not in param.choices:
+            out.append(doc.diagnostic(code, f"`{v}` is not a choice of parameter `{param.id}`", vpath,
+                                      hint=did_you_mean(str(v), param.choices)))
+    return out
+
+
+def _condition_hint(param: Parameter) -> str | None:
+    if param.type == "choice" and param.choices:
+        return "use `eq` or `one_of` with " + ", ".join(f"`{c}`" for c in param.choices)
+    if param.type == "boolean":
+        return "use `eq: true` or `eq: false`"
+    return None
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
 
 
 def _check_catalog(doc: SourceDocument, cat: Category) -> Iterable[Diagnostic]:
@@ -238,7 +349,7 @@ def _check_catalog(doc: SourceDocument, cat: Category) -> Iterable[Diagnostic]:
         yield from _check_unit(doc, p.unit, base + ("parameters", i, "unit"), "catalog_unit_error")
         if p.type == "choice" and not p.choices:
             yield doc.diagnostic("catalog_schema_error", f"choice parameter `{p.id}` lists no `choices`",
-                                 base + ("parameters", i))
+                                 base + ("parameters", i, "type"), hint="add `choices: [a, b]`")
     for i, u in enumerate(cat.certification_units):
         for pid, cond in u.defined_by.items():
             path = base + ("certification_units", i, "defined_by", pid)
@@ -247,35 +358,40 @@ def _check_catalog(doc: SourceDocument, cat: Category) -> Iterable[Diagnostic]:
                                      hint=did_you_mean(pid, params))
             else:
                 yield from _check_condition(doc, cond, params[pid], path, "catalog_reference_error")
+    names: dict[str, str] = {}  # every name an application may use for an indicator -> the indicator's id
+    for ind in cat.indicators:
+        names.setdefault(ind.id.lower(), ind.id)
     for i, ind in enumerate(cat.indicators):
         path = base + ("indicators", i)
         if ind.attribute not in attributes:
             yield doc.diagnostic("catalog_reference_error", f"unknown attribute `{ind.attribute}`",
                                  path + ("attribute",), hint=did_you_mean(ind.attribute, attributes))
         if ind.kind == "quantity" and not ind.unit:
-            yield doc.diagnostic("catalog_unit_error", f"quantity indicator `{ind.id}` has no `unit`", path,
-                                 hint="use `1` for a dimensionless ratio or `%`")
+            yield doc.diagnostic("catalog_unit_error", f"quantity indicator `{ind.id}` has no `unit`", path + ("id",),
+                                 hint="add `unit:`; use `1` for a dimensionless ratio or `%`")
         yield from _check_unit(doc, ind.unit, path + ("unit",), "catalog_unit_error")
         if ind.kind == "choice" and not ind.choices:
-            yield doc.diagnostic("catalog_schema_error", f"choice indicator `{ind.id}` lists no `choices`", path)
+            yield doc.diagnostic("catalog_schema_error", f"choice indicator `{ind.id}` lists no `choices`",
+                                 path + ("kind",), hint="add `choices: [a, b]`")
+        for j, alias in enumerate(ind.aliases):
+            owner = names.setdefault(alias.lower(), ind.id)
+            if owner != ind.id:
+                yield doc.diagnostic("catalog_duplicate_id", f"alias `{alias}` of `{ind.id}` is already a name of "
+                                     f"indicator `{owner}`", path + ("aliases", j),
+                                     hint="an application names indicators by id or alias: each name must be unique")
 
 
 # ---------------------------------------------------------------------------------------------- rule sets
 
 def _load_ruleset(doc: SourceDocument, categories: dict[str, LoadedCategory],
                   sink: list[Diagnostic]) -> RuleSet | None:
-    diags = schema_diagnostics(doc, "ruleset", "rules_schema_error")
-    # the operator count is checked here, before typing, so it can point at the requirement itself
-    for path, req in _requirements(doc.data):
-        ops = [k for k in COMPARISON_OPS if k in req]
-        if len(ops) != 1:
-            what = "no comparison operator" if not ops else "several operators: " + ", ".join(f"`{o}`" for o in ops)
-            diags.append(doc.diagnostic("rules_requirement_error", f"requirement has {what}", path,
-                                        hint="use exactly one of " + ", ".join(f"`{o}`" for o in COMPARISON_OPS)))
-        if "detection_limit_max" in req and "not_detected" not in req:
-            diags.append(doc.diagnostic("rules_requirement_error",
-                                        "`detection_limit_max` only goes with `not_detected`",
-                                        path + ("detection_limit_max",), key=True))
+    # operator counts are checked before typing, so they can point at the requirement itself
+    items = list(_requirements(doc.data))
+    req_diags, replaced = _operator_problems(doc, items, COMPARISON_OPS, "rules_requirement_error")
+    cond_diags, cond_replaced = _operator_problems(doc, _rule_conditions(doc.data), CONDITION_OPS,
+                                                   "rules_schema_error")
+    diags = schema_diagnostics(doc, "ruleset", "rules_schema_error", ignore=replaced | cond_replaced)
+    diags += req_diags + cond_diags
     if diags:
         sink.extend(diags)
         return None
@@ -289,17 +405,26 @@ def _load_ruleset(doc: SourceDocument, categories: dict[str, LoadedCategory],
     return None if problems else rs
 
 
-def _requirements(data: Any) -> Iterable[tuple[Pointer, dict[str, Any]]]:
+def _requirements(data: Any) -> Iterable[tuple[Pointer, dict[str, Any], str]]:
     if not isinstance(data, dict):
         return
     for i, c in enumerate(data.get("criteria") or []):
         if isinstance(c, dict) and isinstance(c.get("requirement"), dict):
-            yield ("criteria", i, "requirement"), c["requirement"]
+            yield ("criteria", i, "requirement"), c["requirement"], "requirement"
     for i, lab in enumerate(data.get("labels") or []):
         if isinstance(lab, dict):
             for j, g in enumerate(lab.get("grades") or []):
                 if isinstance(g, dict) and isinstance(g.get("requirement"), dict):
-                    yield ("labels", i, "grades", j, "requirement"), g["requirement"]
+                    yield ("labels", i, "grades", j, "requirement"), g["requirement"], "requirement"
+
+
+def _rule_conditions(data: Any) -> Iterable[tuple[Pointer, dict[str, Any], str]]:
+    if not isinstance(data, dict):
+        return
+    for i, c in enumerate(data.get("criteria") or []):
+        if isinstance(c, dict) and isinstance(c.get("applies_when"), dict):
+            yield from _conditions(("criteria", i, "applies_when", "parameters"), c["applies_when"].get("parameters"),
+                                   "the")
 
 
 _OPS_BY_KIND = {
@@ -312,17 +437,22 @@ _OPS_BY_KIND = {
 def _check_requirement(doc: SourceDocument, req: Any, indicator: Any, path: Pointer) -> Iterable[Diagnostic]:
     if req.op not in _OPS_BY_KIND[indicator.kind]:
         yield doc.diagnostic("rules_requirement_error",
-                             f"`{req.op}` does not apply to {indicator.kind} indicator `{indicator.id}`", path,
-                             hint="use " + " or ".join(f"`{o}`" for o in sorted(_OPS_BY_KIND[indicator.kind])))
+                             f"`{req.op}` does not apply to {indicator.kind} indicator `{indicator.id}`",
+                             path + (req.op,), key=True,
+                             hint="use one of " + ", ".join(f"`{o}`" for o in sorted(_OPS_BY_KIND[indicator.kind])))
         return
     if req.op == "between" and req.low is not None and req.high is not None and req.low > req.high:
-        yield doc.diagnostic("rules_requirement_error", "`between` needs [low, high] with low ≤ high",
-                             path + ("between",))
+        yield doc.diagnostic("rules_requirement_error", f"`between` needs [low, high] with low ≤ high, found "
+                             f"[{_fmt(req.low)}, {_fmt(req.high)}]", path + ("between",))
     if req.op == "one_of" and indicator.choices:
         for j, v in enumerate(req.values or ()):
             if v not in indicator.choices:
                 yield doc.diagnostic("rules_reference_error", f"`{v}` is not a choice of indicator `{indicator.id}`",
                                      path + ("one_of", j), hint=did_you_mean(str(v), indicator.choices))
+    if req.op == "eq" and indicator.kind == "choice" and indicator.choices and req.value is not None \
+            and req.value not in indicator.choices:
+        yield doc.diagnostic("rules_reference_error", f"`{_fmt(req.value)}` is not a choice of indicator "
+                             f"`{indicator.id}`", path + ("eq",), hint=did_you_mean(str(req.value), indicator.choices))
     if indicator.kind == "quantity" and req.unit is not None:
         try:
             parse_unit(req.unit)
@@ -338,46 +468,53 @@ def _check_requirement(doc: SourceDocument, req: Any, indicator: Any, path: Poin
                                  path + ("unit",), hint=f"write the limit in `{indicator.unit}` or a unit of the same kind")
 
 
+def _unknown_indicator(doc: SourceDocument, name: str, indicators: dict[str, Any], aliases: dict[str, str],
+                       path: Pointer) -> Diagnostic:
+    folded = {a.lower(): i for a, i in aliases.items()}
+    target = aliases.get(name) or folded.get(name.lower())
+    hint = f"`{name}` is an alias: use the id `{target}`" if target else did_you_mean(name, indicators)
+    return doc.diagnostic("rules_reference_error", f"unknown indicator `{name}`", path, hint=hint)
+
+
+_LABEL_FIELDS = {"attribute": "partial", "optional_share": "tier", "indicator": "grade", "grades": "grade"}
+
+
 def _check_ruleset(doc: SourceDocument, rs: RuleSet, categories: dict[str, LoadedCategory]) -> Iterable[Diagnostic]:
     yield from _duplicates(doc, rs.criteria, ("criteria",), "rules_duplicate_id", "criterion")
     yield from _duplicates(doc, rs.basic_requirements, ("basic_requirements",), "rules_duplicate_id",
                            "basic requirement")
     yield from _duplicates(doc, rs.labels, ("labels",), "rules_duplicate_id", "label")
-    if rs.in_force.until and rs.in_force.until <= rs.in_force.from_:
-        yield doc.diagnostic("rules_edition_error", "`until` must come after `from`", ("in_force", "until"))
-    if rs.in_force.accepted_until and rs.in_force.until and rs.in_force.accepted_until < rs.in_force.until:
-        yield doc.diagnostic("rules_edition_error", "`accepted_until` must not come before `until`",
-                             ("in_force", "accepted_until"))
-    if rs.in_force.accepted_until and not rs.in_force.until:
-        yield doc.diagnostic("rules_edition_error", "`accepted_until` needs `until` (the end of the edition)",
-                             ("in_force", "accepted_until"))
+    yield from _check_in_force(doc, rs)
     loaded = categories.get(rs.category)
     if loaded is None:
         yield doc.diagnostic("rules_reference_error", f"unknown category `{rs.category}`", ("category",),
-                             hint=did_you_mean(rs.category, categories))
+                             hint=did_you_mean(rs.category, categories) if categories
+                             else "no catalogue entry was loaded: validate the catalogue file together with the rule set")
         return
     cat = loaded.category
     if not rs.id.startswith(rs.category + "/"):
         yield doc.diagnostic("rules_reference_error", f"rule set id `{rs.id}` must start with `{rs.category}/`",
-                             ("id",))
+                             ("id",), hint=f"the rule set is for category `{rs.category}`")
     standards = [s.code for s in cat.standards]
     if rs.standard not in standards:
         yield doc.diagnostic("rules_reference_error", f"standard `{rs.standard}` is not listed for `{cat.id}`",
                              ("standard",), hint=did_you_mean(rs.standard, standards))
+    rules = [r.code for r in cat.implementation_rules]
+    if rs.implementation_rule and rules and rs.implementation_rule not in rules:
+        yield doc.diagnostic("rules_reference_error", f"implementation rule `{rs.implementation_rule}` is not listed "
+                             f"for `{cat.id}`", ("implementation_rule",), hint=did_you_mean(rs.implementation_rule, rules))
     indicators = {i.id: i for i in cat.indicators}
     aliases = {a: i.id for i in cat.indicators for a in i.aliases}
     attributes = {a.id for a in cat.attributes}
     params = {p.id: p for p in cat.parameters}
-    units = {u.id for u in cat.certification_units}
+    units = {u.id: u for u in cat.certification_units}
     attrs_used: set[str] = set()
+    attrs_complete = True  # false when a criterion's attribute is unknown because its indicator is
     for i, c in enumerate(rs.criteria):
         path: Pointer = ("criteria", i)
         ind = indicators.get(c.indicator)
         if ind is None:
-            hint = (f"`{c.indicator}` is an alias: use the id `{aliases[c.indicator]}`" if c.indicator in aliases
-                    else did_you_mean(c.indicator, indicators))
-            yield doc.diagnostic("rules_reference_error", f"unknown indicator `{c.indicator}`", path + ("indicator",),
-                                 hint=hint)
+            yield _unknown_indicator(doc, c.indicator, indicators, aliases, path + ("indicator",))
         else:
             yield from _check_requirement(doc, c.requirement, ind, path + ("requirement",))
         attribute = c.attribute or (ind.attribute if ind else None)
@@ -386,60 +523,14 @@ def _check_ruleset(doc: SourceDocument, rs: RuleSet, categories: dict[str, Loade
                                  hint=did_you_mean(c.attribute, attributes))
         if attribute:
             attrs_used.add(attribute)
-        if c.provenance.status == "confirmed" and not c.provenance.source:
-            yield doc.diagnostic("rules_provenance_error", "a confirmed limit needs a `source`", path + ("provenance",))
-        if c.requirement.has_limit and c.requirement.op != "present" and not c.provenance.source:
-            yield doc.diagnostic("rules_provenance_error", f"limit of `{c.id}` has no `source`", path + ("provenance",),
-                                 hint="every shipped number must say where it comes from")
-        if not c.requirement.has_limit and c.provenance.status == "confirmed":
-            yield doc.diagnostic("rules_provenance_error", "a criterion without a limit cannot be `confirmed`",
-                                 path + ("provenance", "status"), hint="use `unconfirmed`")
-        if c.evidence and c.evidence.max_age_days and c.evidence.provenance is None and \
-                rs.evidence_defaults.max_age_days != c.evidence.max_age_days:
-            yield doc.diagnostic("rules_provenance_error", "a criterion's own `max_age_days` needs a `provenance`",
-                                 path + ("evidence", "max_age_days"))
+        else:
+            attrs_complete = False
+        yield from _check_provenance(doc, c, path, rs.evidence_defaults.max_age_days)
         if c.applies_when:
-            for j, u in enumerate(c.applies_when.certification_units or ()):
-                if u not in units:
-                    yield doc.diagnostic("rules_reference_error", f"unknown certification unit `{u}`",
-                                         path + ("applies_when", "certification_units", j), hint=did_you_mean(u, units))
-            for pid, cond in c.applies_when.parameters.items():
-                ppath = path + ("applies_when", "parameters", pid)
-                if pid not in params:
-                    yield doc.diagnostic("rules_reference_error", f"unknown parameter `{pid}`", ppath, key=True,
-                                         hint=did_you_mean(pid, params))
-                else:
-                    yield from _check_condition(doc, cond, params[pid], ppath, "rules_reference_error")
+            yield from _check_applies_when(doc, c.applies_when, path + ("applies_when",), params, units)
     for i, lab in enumerate(rs.labels):
-        path = ("labels", i)
-        if lab.kind == "partial":
-            if not lab.attribute:
-                yield doc.diagnostic("rules_label_error", f"partial label `{lab.id}` needs an `attribute`", path)
-            elif lab.attribute not in attributes:
-                yield doc.diagnostic("rules_reference_error", f"unknown attribute `{lab.attribute}`",
-                                     path + ("attribute",), hint=did_you_mean(lab.attribute, attributes))
-            elif lab.attribute not in attrs_used:
-                yield doc.diagnostic("rules_unreachable", f"no criterion has attribute `{lab.attribute}`, so label "
-                                     f"`{lab.id}` can never be granted", path + ("attribute",))
-        if lab.kind == "tier":
-            if lab.optional_share is None:
-                yield doc.diagnostic("rules_label_error", f"tier label `{lab.id}` needs `optional_share`", path)
-            elif lab.optional_share > 0 and not any(c.optional for c in rs.criteria):
-                yield doc.diagnostic("rules_unreachable", f"tier `{lab.id}` asks for a share of optional criteria but "
-                                     "no criterion is `optional`", path + ("optional_share",))
-        if lab.kind == "grade":
-            if not lab.indicator or not lab.grades:
-                yield doc.diagnostic("rules_label_error", f"grade label `{lab.id}` needs `indicator` and `grades`", path)
-            elif lab.indicator not in indicators:
-                yield doc.diagnostic("rules_reference_error", f"unknown indicator `{lab.indicator}`",
-                                     path + ("indicator",), hint=did_you_mean(lab.indicator, indicators))
-            else:
-                for j, g in enumerate(lab.grades):
-                    yield from _check_requirement(doc, g.requirement, indicators[lab.indicator],
-                                                  path + ("grades", j, "requirement"))
-                    if g.requirement.has_limit and not (g.provenance and g.provenance.source):
-                        yield doc.diagnostic("rules_provenance_error", f"grade `{g.id}` has a limit but no source",
-                                             path + ("grades", j))
+        yield from _check_label(doc, rs, lab, ("labels", i), indicators, aliases, attributes,
+                                attrs_used if attrs_complete else None)
     label_ids = {lab.id for lab in rs.labels}
     for i, sid in enumerate(rs.default_scope or ()):
         if sid not in label_ids:
@@ -448,6 +539,161 @@ def _check_ruleset(doc: SourceDocument, rs: RuleSet, categories: dict[str, Loade
     if not any(lab.kind == "full" for lab in rs.labels) and not rs.default_scope:
         yield doc.diagnostic("rules_label_error", "no `full` label and no `default_scope`", ("labels",),
                              hint="add a label of kind `full` (全项) or name the default scope")
+
+
+def _check_in_force(doc: SourceDocument, rs: RuleSet) -> Iterable[Diagnostic]:
+    f = rs.in_force
+    if f.until and f.until <= f.from_:
+        yield doc.diagnostic("rules_edition_error", f"`until` ({f.until.isoformat()}) must come after `from` "
+                             f"({f.from_.isoformat()})", ("in_force", "until"),
+                             hint="`until` is the first day on which the next edition is in force")
+    if f.accepted_until and f.until and f.accepted_until < f.until:
+        yield doc.diagnostic("rules_edition_error", f"`accepted_until` ({f.accepted_until.isoformat()}) must not "
+                             f"come before `until` ({f.until.isoformat()})", ("in_force", "accepted_until"),
+                             hint="`accepted_until` extends acceptance past `until` through a transition period")
+    if f.accepted_until and not f.until:
+        yield doc.diagnostic("rules_edition_error", "`accepted_until` needs `until` (the end of the edition)",
+                             ("in_force", "accepted_until"), key=True)
+
+
+def _check_provenance(doc: SourceDocument, c: Any, path: Pointer, default_max_age: int | None) -> Iterable[Diagnostic]:
+    """One diagnostic per root cause: a limit-less criterion marked confirmed is one mistake, not three."""
+    prov = c.provenance
+    if not c.requirement.has_limit:
+        if prov.status == "confirmed":
+            yield doc.diagnostic("rules_provenance_error", f"criterion `{c.id}` has no limit, so it cannot be "
+                                 "`confirmed`", path + ("provenance", "status"),
+                                 hint="use `status: unconfirmed` until a source gives the number")
+    elif c.requirement.op != "present" and not prov.source:
+        message = (f"confirmed limit of `{c.id}` has no `source`" if prov.status == "confirmed"
+                   else f"limit of `{c.id}` has no `source`")
+        yield doc.diagnostic("rules_provenance_error", message, path + ("provenance",), key=True,
+                             hint="every shipped number must say where it comes from: add `source:`")
+    elif prov.status == "confirmed" and not prov.source:
+        yield doc.diagnostic("rules_provenance_error", f"confirmed criterion `{c.id}` has no `source`",
+                             path + ("provenance",), key=True, hint="add `source:`")
+    if c.evidence and c.evidence.max_age_days and c.evidence.provenance is None \
+            and c.evidence.max_age_days != default_max_age:
+        yield doc.diagnostic("rules_provenance_error", "a criterion's own `max_age_days` needs a `provenance`",
+                             path + ("evidence", "max_age_days"), key=True,
+                             hint="say where the age limit comes from, or drop it to use `evidence_defaults`")
+
+
+def _check_applies_when(doc: SourceDocument, aw: Any, path: Pointer, params: dict[str, Parameter],
+                        units: dict[str, Any]) -> Iterable[Diagnostic]:
+    listed = []
+    for j, u in enumerate(aw.certification_units or ()):
+        if u not in units:
+            yield doc.diagnostic("rules_reference_error", f"unknown certification unit `{u}`",
+                                 path + ("certification_units", j), hint=did_you_mean(u, units))
+        else:
+            listed.append(units[u])
+    for pid, cond in aw.parameters.items():
+        ppath = path + ("parameters", pid)
+        if pid not in params:
+            yield doc.diagnostic("rules_reference_error", f"unknown parameter `{pid}`", ppath, key=True,
+                                 hint=did_you_mean(pid, params))
+        else:
+            yield from _check_condition(doc, cond, params[pid], ppath, "rules_reference_error")
+    if listed and len(listed) == len(aw.certification_units or ()) and aw.parameters:
+        clashes = [_clash(u, aw.parameters) for u in listed]
+        if all(clashes):
+            pid = next(c for c in clashes if c)
+            yield doc.diagnostic("rules_unreachable", "the criterion can never apply: its condition on "
+                                 f"`{pid}` contradicts the definition of every certification unit it lists",
+                                 path + ("parameters", pid), key=True,
+                                 hint=f"see `defined_by` of {', '.join(f'`{u.id}`' for u in listed)} in the catalogue")
+
+
+def _clash(unit: Any, conditions: dict[str, Condition]) -> str | None:
+    """The first parameter on which the unit's definition and the criterion's condition cannot both hold."""
+    for pid, cond in conditions.items():
+        own = unit.defined_by.get(pid)
+        if own is not None and _disjoint(own, cond):
+            return pid
+    return None
+
+
+_Interval = tuple[float, bool, float, bool]  # low, low inclusive, high, high inclusive
+
+
+def _as_set_or_interval(c: Condition) -> set[tuple[bool, Any]] | _Interval:
+    inf = float("inf")
+    op = c.op
+    if op == "eq":
+        return {(isinstance(c.eq, bool), c.eq)}
+    if op == "one_of":
+        return {(isinstance(v, bool), v) for v in c.one_of or ()}
+    if op == "between":
+        lo, hi = c.between or (0.0, 0.0)
+        return (lo, True, hi, True)
+    value = float(getattr(c, op))
+    return {"lte": (-inf, False, value, True), "lt": (-inf, False, value, False),
+            "gte": (value, True, inf, False), "gt": (value, False, inf, False)}[op]
+
+
+def _in(value: Any, iv: _Interval) -> bool:
+    lo, lo_in, hi, hi_in = iv
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return (lo < value or (lo_in and lo == value)) and (value < hi or (hi_in and value == hi))
+
+
+def _disjoint(a: Condition, b: Condition) -> bool:
+    x, y = _as_set_or_interval(a), _as_set_or_interval(b)
+    if isinstance(x, set) and isinstance(y, set):
+        return not (x & y)
+    if isinstance(x, set) and not isinstance(y, set):
+        return not any(_in(v, y) for _, v in x)
+    if isinstance(y, set) and not isinstance(x, set):
+        return not any(_in(v, x) for _, v in y)
+    assert not isinstance(x, set) and not isinstance(y, set)
+    lo, lo_in = max((x[0], x[1]), (y[0], y[1]), key=lambda t: (t[0], not t[1]))
+    hi, hi_in = min((x[2], x[3]), (y[2], y[3]), key=lambda t: (t[0], t[1]))
+    return lo > hi or (lo == hi and not (lo_in and hi_in))
+
+
+def _check_label(doc: SourceDocument, rs: RuleSet, lab: Any, path: Pointer, indicators: dict[str, Any],
+                 aliases: dict[str, str], attributes: set[str], attrs_used: set[str] | None) -> Iterable[Diagnostic]:
+    for name, kind in _LABEL_FIELDS.items():
+        if getattr(lab, name) is not None and lab.kind != kind:
+            yield doc.diagnostic("rules_label_error", f"`{name}` belongs to `{kind}` labels, but `{lab.id}` is "
+                                 f"`{lab.kind}`", path + (name,), key=True,
+                                 hint=f"use `kind: {kind}` or remove `{name}`")
+    if lab.kind == "partial":
+        if not lab.attribute:
+            yield doc.diagnostic("rules_label_error", f"partial label `{lab.id}` needs an `attribute`", path + ("kind",),
+                                 hint="name the attribute the label certifies, e.g. `attribute: environment`")
+        elif lab.attribute not in attributes:
+            yield doc.diagnostic("rules_reference_error", f"unknown attribute `{lab.attribute}`",
+                                 path + ("attribute",), hint=did_you_mean(lab.attribute, attributes))
+        elif attrs_used is not None and lab.attribute not in attrs_used:
+            yield doc.diagnostic("rules_unreachable", f"no criterion has attribute `{lab.attribute}`, so label "
+                                 f"`{lab.id}` can never be granted", path + ("attribute",),
+                                 hint="add a criterion of that attribute or remove the label")
+    if lab.kind == "tier":
+        if lab.optional_share is None:
+            yield doc.diagnostic("rules_label_error", f"tier label `{lab.id}` needs `optional_share`", path + ("kind",),
+                                 hint="the share of optional criteria that must pass, e.g. `optional_share: 0.5`")
+        elif lab.optional_share > 0 and not any(c.optional for c in rs.criteria):
+            yield doc.diagnostic("rules_unreachable", f"tier `{lab.id}` asks for a share of optional criteria but "
+                                 "no criterion is `optional`", path + ("optional_share",),
+                                 hint="mark criteria `optional: true` or set `optional_share: 0`")
+    if lab.kind == "grade":
+        if not lab.indicator or not lab.grades:
+            yield doc.diagnostic("rules_label_error", f"grade label `{lab.id}` needs `indicator` and `grades`",
+                                 path + ("kind",))
+        elif lab.indicator not in indicators:
+            yield _unknown_indicator(doc, lab.indicator, indicators, aliases, path + ("indicator",))
+        else:
+            yield from _duplicates(doc, lab.grades, path + ("grades",), "rules_duplicate_id", "grade")
+            for j, g in enumerate(lab.grades):
+                yield from _check_requirement(doc, g.requirement, indicators[lab.indicator],
+                                              path + ("grades", j, "requirement"))
+                if g.requirement.has_limit and not (g.provenance and g.provenance.source):
+                    yield doc.diagnostic("rules_provenance_error", f"grade `{g.id}` has a limit but no source",
+                                         path + ("grades", j, "id"),
+                                         hint="add `provenance: {status: …, source: …}` to the grade")
 
 
 def _edition_overlaps(rulesets: Iterable[LoadedRuleSet]) -> list[Diagnostic]:
