@@ -85,7 +85,7 @@ class Product(_Strict):
     name: str | None = None
     manufacturer: str | None = None
     production_site: str | None = None
-    parameters: dict[str, float | str | bool] = Field(default_factory=dict)
+    parameters: dict[str, bool | int | float | str] = Field(default_factory=dict)
 
 
 class Application(_Strict):

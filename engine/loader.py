@@ -221,14 +221,20 @@ def _operator_problems(doc: SourceDocument, items: Iterable[tuple[Pointer, dict[
             out.append(doc.diagnostic(code, f"{what} has no operator", path,
                                       hint="use exactly one of " + ", ".join(f"`{o}`" for o in ops)))
             replaced.add(("minProperties", path))
-        elif len(found) > 1:
+        elif len(found) > 1 and not (ops is CONDITION_OPS and _is_half_open_range(found)):
             out.append(doc.diagnostic(code, f"{what} has several operators: " + ", ".join(f"`{o}`" for o in found),
                                       path + (found[1],), key=True,
-                                      hint="use exactly one; write a range as `between: [low, high]`"))
+                                      hint="use one operator, `between: [low, high]`, or one lower and one upper bound "
+                                           "such as `{gt: 5, lte: 10}`"))
         if "detection_limit_max" in item and "not_detected" not in item:
             out.append(doc.diagnostic(code, "`detection_limit_max` only goes with `not_detected`",
                                       path + ("detection_limit_max",), key=True))
     return out, replaced
+
+
+def _is_half_open_range(found: Sequence[str]) -> bool:
+    """A condition may be one lower and one upper bound, `{gt: 5, lte: 10}`: a range `between` cannot write."""
+    return len(found) == 2 and len({"gt", "gte"} & set(found)) == 1 and len({"lt", "lte"} & set(found)) == 1
 
 
 def _conditions(base: Pointer, mapping: Any, owner: str) -> Iterable[tuple[Pointer, dict[str, Any], str]]:

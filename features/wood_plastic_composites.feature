@@ -1,0 +1,119 @@
+@wood_plastic_composites
+Feature: Wood-plastic composites (木塑制品) — GB/T 35612-2017, implementation rule CNCA-CGP-11 (code inferred)
+  The domain file names no indicator of GB/T 35612-2017, so each attribute group is one criterion without a
+  shipped requirement: the laboratory's conformity conclusion for the group. Until a certification body supplies
+  the requirements by overlay, an application is incomplete, or refused when the factory inspection fails.
+
+  Background:
+    Given the category is wood_plastic_composites
+    And the product model is "WPC-140 木塑地板"
+
+  Scenario: Under GB/T 35612-2017, complete evidence waits for the certification body's requirements
+    Given the evaluation date is 2026-11-01
+    And a test report "CMA-2026-08-01" issued on 2026-08-01 by "National Wood-Plastic Composites Test Centre" with:
+      | indicator              | value    |
+      | resource_indicators    | conforms |
+      | energy_indicators      | conforms |
+      | environment_indicators | conforms |
+      | quality_indicators     | conforms |
+    And the laboratory holds CMA and CNAS
+    And the certificates are:
+      | standard        | valid until |
+      | GB/T 19001-2016 | 2028-03-01  |
+      | GB/T 24001-2016 | 2028-03-01  |
+    And the declarations no_major_accident, pollutant_discharge_compliant, product_standard_compliant
+    And the factory inspection passed on 2026-09-10
+    When the application is evaluated
+    Then the decision applies GB/T 35612-2017
+    And the verdicts are:
+      | criterion                | verdict      | reason            |
+      | resource_indicators      | undetermined | limit_unconfirmed |
+      | energy_indicators        | undetermined | limit_unconfirmed |
+      | environment_indicators   | undetermined | limit_unconfirmed |
+      | quality_indicators       | undetermined | limit_unconfirmed |
+      | quality_management       | pass         |                   |
+      | environmental_management | pass         |                   |
+      | no_major_accident        | pass         |                   |
+      | pollutant_discharge      | pass         |                   |
+      | product_standard         | pass         |                   |
+      | factory inspection       | pass         |                   |
+    And the missing evidence includes a limit value for resource_indicators
+    And the eligible labels are none
+    And the label green_product is undetermined
+    And the outcome is incomplete
+
+  Scenario Outline: Each basic requirement must be proved
+    Given the evaluation date is <date>
+    And an application that meets every requirement except <requirement>
+    When the application is evaluated
+    Then the basic requirement <requirement> is missing
+    And the missing evidence includes a <kind> for <requirement>
+    And the outcome is incomplete
+
+    Examples:
+      | date       | requirement              | kind        |
+      | 2026-11-01 | quality_management       | certificate |
+      | 2026-11-01 | environmental_management | certificate |
+      | 2026-11-01 | no_major_accident        | declaration |
+      | 2026-11-01 | pollutant_discharge      | declaration |
+      | 2026-11-01 | product_standard         | declaration |
+
+  Scenario Outline: A failed factory inspection refuses the application
+    Given the evaluation date is <date>
+    And an application that meets every requirement except the factory inspection
+    And the factory inspection failed on <inspected>
+    When the application is evaluated
+    Then the factory inspection fails because inspection_failed
+    And the eligible labels are none
+    And the label green_product is not eligible
+    And the outcome is refused
+
+    Examples:
+      | date       | inspected  |
+      | 2026-11-01 | 2026-09-10 |
+
+  Scenario: A corrective action not yet verified keeps the application open
+    Given the evaluation date is 2026-11-01
+    And an application that meets every requirement except the factory inspection
+    And the factory inspection required corrective action due by 2026-12-15
+    When the application is evaluated
+    Then the factory inspection is pending
+    And the missing evidence includes a corrective action for the factory inspection
+    And the outcome is incomplete
+
+  Scenario: With the certification body's requirements for GB/T 35612-2017, a conforming product is granted
+    Given the evaluation date is 2026-11-01
+    And the overlay examples/overlays/wood_plastic_composites
+    And an application that meets every requirement
+    And a test report issued on 2026-08-01 with:
+      | indicator              | value    |
+      | resource_indicators    | conforms |
+      | energy_indicators      | conforms |
+      | environment_indicators | conforms |
+      | quality_indicators     | conforms |
+    When the application is evaluated
+    Then the verdicts are:
+      | criterion              | verdict |
+      | resource_indicators    | pass    |
+      | energy_indicators      | pass    |
+      | environment_indicators | pass    |
+      | quality_indicators     | pass    |
+    And a caveat mentions unconfirmed limit
+    And the eligible labels are green_product, resource, energy, environment, quality
+    And the outcome is granted
+
+  Scenario: With the certification body's requirements for GB/T 35612-2017, a group that does not conform refuses the product
+    Given the evaluation date is 2026-11-01
+    And the overlay examples/overlays/wood_plastic_composites
+    And an application that meets every requirement
+    And a test report issued on 2026-08-01 with:
+      | indicator              | value            |
+      | resource_indicators    | conforms         |
+      | energy_indicators      | conforms         |
+      | environment_indicators | does_not_conform |
+      | quality_indicators     | conforms         |
+    When the application is evaluated
+    Then the criterion environment_indicators fails because requirement_not_met
+    And the eligible labels are resource, energy, quality
+    And the label green_product is not eligible
+    And the outcome is refused
