@@ -58,6 +58,8 @@ class GradePlan:
     field: str
     unit: str | None
     rules: tuple[tuple[str, str], ...]  # (grade id, durable rule name), best first
+    # (field, unit) per rule: each grade compares the value converted to its own limit's unit
+    values: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass
@@ -174,15 +176,19 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
         gf = f"g{k}"
         ind = indicators[label.indicator]
         named: list[tuple[str, str]] = []
+        values: list[tuple[str, str | None]] = []
         for g_index, g in enumerate(label.grades):
-            cond = condition_for(g.requirement, gf, f"{gf}n")
+            vf = f"{gf}_{g_index}v"
+            cond = condition_for(g.requirement, vf, f"{gf}n")
             if cond is None:
                 continue
             name = f"{gf}_{g_index}"
             rules[name] = cond
             named.append((g.id, name))
-        fields.append([gf, f"{gf}n"])
-        grades.append(GradePlan(label, ind, gf, label.grades[0].requirement.unit or ind.unit, tuple(named)))
+            values.append((vf, g.requirement.unit or ind.unit))
+        fields.append([gf, f"{gf}n", *(vf for vf, _ in values)])
+        grades.append(GradePlan(label, ind, gf, label.grades[0].requirement.unit or ind.unit, tuple(named),
+                                tuple(values)))
 
     chunk_of: dict[str, int] = {}
     chunk, used = 0, 0

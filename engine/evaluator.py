@@ -152,9 +152,10 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
     for bp in compiled.basics:
         proof = bp.requirement.proof
         if proof.certificate:
-            wanted = proof.certificate.replace(" ", "").upper()
+            # any whitespace is ignored, the ideographic space U+3000 of Chinese texts included
+            wanted = "".join(proof.certificate.split()).upper()
             certs = [c for c in app.evidence.certificates
-                     if c.standard.replace(" ", "").upper().startswith(wanted)]
+                     if "".join(c.standard.split()).upper().startswith(wanted)]
             if certs:
                 cert = max(certs, key=lambda c: c.valid_until)
                 days_left = (cert.valid_until - as_of).days
@@ -202,6 +203,9 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
                     found = (best.value * factor + offset, best.nd)
                     fields[gp.field] = found[0]
                     fields[gp.field + "n"] = 1 if best.nd else 0
+                    for vf, unit in gp.values:
+                        factor, offset = conversion(plan.unit or "", unit or "")
+                        fields[vf] = best.value * factor + offset
                 break
         grade_values.append(found)
 
