@@ -18,7 +18,7 @@ from .decision import (
     Rejection,
     RequirementResult,
 )
-from .units import IncompatibleUnits, UnitError, conversion
+from .units import IncompatibleUnits, UnitError, apply_conversion, conversion
 
 __all__ = ["evaluate"]
 
@@ -78,7 +78,7 @@ def _admit(plan: CriterionPlan, candidates: list[tuple[TestReport, TestResult]],
                         reason = "unit_not_convertible"
                         detail = f"`{result.unit}` cannot convert to `{plan.unit}`"
                     else:
-                        value = float(raw) * factor + offset
+                        value = apply_conversion(float(raw), factor, offset)
                         if nd:
                             if req.op not in _UPPER_BOUND_OPS:
                                 reason = "not_detected_not_comparable"
@@ -157,7 +157,9 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
             certs = [c for c in app.evidence.certificates
                      if "".join(c.standard.split()).upper().startswith(wanted)]
             if certs:
-                cert = max(certs, key=lambda c: c.valid_until)
+                # a certificate valid on the evaluation date wins over a renewal that is not valid yet
+                cert = max(certs, key=lambda c: (c.valid_until >= as_of and (c.valid_from is None or c.valid_from <= as_of),
+                                                 c.valid_until))
                 days_left = (cert.valid_until - as_of).days
                 if cert.valid_from is not None and cert.valid_from > as_of:
                     days_left = -1
@@ -200,12 +202,12 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
                 plan, best = entry[0], entry[1]
                 if best is not None and isinstance(best.value, float):
                     factor, offset = conversion(plan.unit or "", gp.unit or "")
-                    found = (best.value * factor + offset, best.nd)
+                    found = (apply_conversion(best.value, factor, offset), best.nd)
                     fields[gp.field] = found[0]
                     fields[gp.field + "n"] = 1 if best.nd else 0
                     for vf, unit in gp.values:
                         factor, offset = conversion(plan.unit or "", unit or "")
-                        fields[vf] = best.value * factor + offset
+                        fields[vf] = apply_conversion(best.value, factor, offset)
                 break
         grade_values.append(found)
 

@@ -133,11 +133,8 @@ def check_references(compiled: CompiledRuleSet, app: Application, doc: SourceDoc
 
     names: dict[str, str] = {}
     for ind in cat.indicators:
-        names[ind.id] = ind.id
-        names[ind.name.zh] = ind.id
-        names[ind.name.en.lower()] = ind.id
-        for a in ind.aliases:
-            names[a] = ind.id
+        for name in (ind.id, ind.name.zh, ind.name.en, *ind.aliases):
+            names.setdefault(name.casefold(), ind.id)
     indicators = compiled.indicators
     new_reports = []
     changed = False
@@ -145,7 +142,7 @@ def check_references(compiled: CompiledRuleSet, app: Application, doc: SourceDoc
         new_results = []
         for j, r in enumerate(report.results):
             path = ("evidence", "test_reports", i, "results", j)
-            iid = names.get(r.indicator) or names.get(r.indicator.lower())
+            iid = names.get(r.indicator.casefold())
             if iid is None:
                 diags.append(_diag(doc, "application_reference_error", f"unknown indicator `{r.indicator}` for `{cat.id}`",
                                    path + ("indicator",), did_you_mean(r.indicator, [i.id for i in cat.indicators]

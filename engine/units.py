@@ -7,7 +7,7 @@ from typing import Any
 
 import pint
 
-__all__ = ["UnitError", "IncompatibleUnits", "parse_unit", "conversion", "convert", "same_dimension"]
+__all__ = ["UnitError", "IncompatibleUnits", "parse_unit", "conversion", "apply_conversion", "convert", "same_dimension"]
 
 # Units used by green-product standards that pint does not define. kgce (kilogram of standard coal
 # equivalent) is 29.3076 MJ by GB/T 2589-2020; gloss units are a dimensionless photometric scale.
@@ -59,11 +59,19 @@ def conversion(from_unit: str, to_unit: str) -> tuple[float, float]:
     return (float(one - zero), float(zero))
 
 
+def apply_conversion(value: float, factor: float, offset: float) -> float:
+    """A converted value, rounded to 12 significant digits: 12.4 g/kg is 12400 mg/kg, not 12400.000000000002,
+    so a result reported in another unit exactly at the limit still meets it. Unconverted values are exact."""
+    if factor == 1.0 and offset == 0.0:
+        return value
+    return float(f"{value * factor + offset:.12g}")
+
+
 def convert(value: float, from_unit: str, to_unit: str) -> float:
     if from_unit == to_unit:
         return value
     factor, offset = conversion(from_unit, to_unit)
-    return value * factor + offset
+    return apply_conversion(value, factor, offset)
 
 
 def same_dimension(a: str, b: str) -> bool:

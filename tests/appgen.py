@@ -31,7 +31,7 @@ UNIT_POOL = (
 # §0 makes aliases case-insensitive too, but intake matches an alias only as written (or all lowercase):
 # `Pb` is accepted, `PB` and `pb` are rejected (test_evaluator_cases.test_alias_in_another_case_is_accepted).
 # Turn this on once intake resolves aliases case-insensitively.
-ALIAS_CASE_VARIANTS = False
+ALIAS_CASE_VARIANTS = True
 _QUALIFICATIONS = ("CMA", "CNAS", "ISO17025")
 _DEFAULT_MAX_AGE = 365
 

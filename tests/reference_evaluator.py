@@ -216,7 +216,7 @@ def _reject_reason(report: TestReport, result: TestResult, indicator: Indicator,
         factor, offset = conversion(result.unit or "", limit_unit or "")
     except (IncompatibleUnits, UnitError):
         return "unit_not_convertible", None, nd
-    value = float(raw) * factor + offset
+    value = _round_converted(float(raw) * factor + offset, factor, offset)
     if nd:
         if req.op not in _UPPER and req.op != "not_detected":
             return "not_detected_not_comparable", None, nd
@@ -365,11 +365,15 @@ def evaluate_reference(ruleset: RuleSet, category: Category, app: Application, a
             if not matching:
                 basics[b.id], basic_reasons[b.id] = "missing", "no_evidence"
                 continue
+            def valid_on(c: object) -> bool:
+                return as_of <= c.valid_until and (c.valid_from is None or c.valid_from <= as_of)  # type: ignore[attr-defined]
+
+            # one valid on the evaluation date wins; then the one valid longest; the first listed on a tie
             cert = matching[0]
-            for other in matching[1:]:  # the one valid longest; the first listed on a tie
-                if other.valid_until > cert.valid_until:
+            for other in matching[1:]:
+                if (valid_on(other), other.valid_until) > (valid_on(cert), cert.valid_until):
                     cert = other
-            valid = as_of <= cert.valid_until and (cert.valid_from is None or cert.valid_from <= as_of)
+            valid = valid_on(cert)
             basics[b.id], basic_reasons[b.id] = ("pass", None) if valid else ("not_acceptable", "certificate_not_valid")
         else:
             present = b.proof.declaration in declared
@@ -475,7 +479,7 @@ def _grade_label(lab: Any, rs: RuleSet, p: _Prepared, admitted: dict[str, tuple[
         if not _shipped(req):
             continue  # a grade without a number cannot be reached
         factor, offset = conversion(unit or "", req.unit or ind.unit or "")
-        v = value * factor + offset
+        v = _round_converted(value * factor + offset, factor, offset)
         if nd and req.op not in _UPPER and req.op != "not_detected":
             continue
         if _holds(req, v, nd):
@@ -532,3 +536,10 @@ def diff(engine: dict[str, Any], reference: dict[str, Any]) -> list[str]:
         elif not _same(e, r):
             out.append(f"{key}: engine={e!r} reference={r!r}")
     return out
+
+
+def _round_converted(value: float, factor: float, offset: float) -> float:
+    """§2: a value converted to another unit is rounded to 12 significant digits; an unconverted one is exact."""
+    if factor == 1.0 and offset == 0.0:
+        return value
+    return float(f"{value:.12g}")
