@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .decision import CriterionResult
 from .durable_core import MAX_FIELDS_PER_FACT, DurableRuleSet
 from .models import (
     BasicRequirement,
@@ -19,8 +20,8 @@ from .models import (
     RuleSet,
 )
 
-__all__ = ["CriterionPlan", "BasicPlan", "GradePlan", "CompiledRuleSet", "compile_ruleset", "condition_for",
-           "DEFAULT_EVIDENCE"]
+__all__ = ["CriterionPlan", "BasicPlan", "GradePlan", "LabelPlan", "CompiledRuleSet", "compile_ruleset",
+           "condition_for", "failure_for", "DEFAULT_EVIDENCE"]
 
 # Field by field, what a criterion and its rule set leave unsaid (docs/semantics.md §2: CMA / 365 days / same model).
 DEFAULT_EVIDENCE = EvidencePolicy(laboratory=("CMA",), max_age_days=365, same_model=True)
@@ -41,6 +42,14 @@ class CriterionPlan:
     max_age_days: int | None
     same_model: bool
     limit_status: str
+    # what every decision repeats about this criterion, computed once
+    kind: str = "quantity"
+    upper_bound: bool = False  # lte, lt, not_detected: a not-detected result can prove it
+    describe: str = ""
+    limit: Any = None
+    limit_unit: str | None = None
+    lab_text: str = ""
+    not_applicable: CriterionResult | None = None  # the same record in every decision where it does not apply
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,8 @@ class BasicPlan:
     requirement: BasicRequirement
     field: str
     rule: str
+    wanted: str = ""  # the certificate's standard, whitespace removed, upper case
+    missing_detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,17 @@ class GradePlan:
     rules: tuple[tuple[str, str], ...]  # (grade id, durable rule name), best first
     # (field, unit) per rule: each grade compares the value converted to its own limit's unit
     values: tuple[tuple[str, str | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class LabelPlan:
+    """Which criteria (by plan index) a label rests on, besides the gate (basic requirements, inspection)."""
+
+    index: int
+    label: Label
+    members: tuple[int, ...] = ()  # full and partial: the non-optional criteria (of the attribute)
+    optional: tuple[int, ...] = ()  # tier: the optional criteria
+    grade: int | None = None  # grade: index into CompiledRuleSet.grades
 
 
 @dataclass
@@ -74,6 +96,9 @@ class CompiledRuleSet:
     inspection_field: str | None
     indicators: dict[str, Indicator]
     rules: dict[str, dict[str, Any]] = field(repr=False)
+    labels: tuple[LabelPlan, ...] = ()
+    default_scope: tuple[str, ...] = ()
+    static_caveats: tuple[str, ...] = ()
     unevaluated: tuple[str, ...] = ()  # catalogue indicators no criterion of this edition evaluates
     overlays: tuple[str, ...] = ()  # ids of the overlays merged into this rule set
 
@@ -82,7 +107,7 @@ class CompiledRuleSet:
 
 
 def condition_for(req: Requirement, value_field: str, nd_field: str | None) -> dict[str, Any] | None:
-    """durable's expression for "this requirement passes", on the fact's field; None without a limit."""
+    """durable's expression for "this requirement holds", on the fact's field; None without a limit."""
     if not req.has_limit:
         return None
     f = value_field
@@ -106,6 +131,46 @@ def condition_for(req: Requirement, value_field: str, nd_field: str | None) -> d
         return {"$and": [{nd_field or f + "n": 1}, {"$lte": {f: req.value}}]}
     if op == "present":
         return {f: 1}
+    raise ValueError(f"unknown operator {op}")  # pragma: no cover - the schema allows no other
+
+
+def failure_for(req: Requirement, value_field: str, nd_field: str | None) -> dict[str, Any] | None:
+    """durable's expression for "this requirement does NOT hold" on an admitted value; None without a limit.
+
+    Criteria compile to failure rules: a passing application then fires almost nothing (each fired rule is a
+    round trip through durable's action queue, ~1.5 µs), and the pass/fail of every admitted criterion is
+    still decided by durable: it failed if its rule fired, it passed if not."""
+    if not req.has_limit:
+        return None
+    f = value_field
+    op = req.op
+    if op == "lte":
+        return {"$gt": {f: req.value}}
+    if op == "lt":
+        if nd_field is None:
+            return {"$gte": {f: req.value}}
+        # fails unless value < limit, or not detected at a detection limit <= limit
+        return {"$or": [{"$gt": {f: req.value}}, {"$and": [{"$gte": {f: req.value}}, {nd_field: 0}]}]}
+    if op == "gte":
+        return {"$lt": {f: req.value}}
+    if op == "gt":
+        return {"$lte": {f: req.value}}
+    if op == "eq":
+        return {"$neq": {f: req.value}}
+    if op == "between":
+        return {"$or": [{"$lt": {f: req.low}}, {"$gt": {f: req.high}}]}
+    if op == "one_of":
+        values = tuple(req.values or ())
+        if len(values) == 1:
+            return {"$neq": {f: values[0]}}
+        return {"$and": [{"$neq": {f: v}} for v in values]}
+    if op == "not_detected":
+        nd = nd_field or f + "n"
+        if req.value is None:
+            return {nd: 0}
+        return {"$or": [{nd: 0}, {"$gt": {f: req.value}}]}
+    if op == "present":
+        return {"$neq": {f: 1}}
     raise ValueError(f"unknown operator {op}")  # pragma: no cover - the schema allows no other
 
 
@@ -140,7 +205,7 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
         ind = indicators[c.indicator]
         vf = f"c{i}"
         nd = f"n{i}" if ind.kind == "quantity" and c.requirement.op in ("lte", "lt", "not_detected") else None
-        cond = condition_for(c.requirement, vf, nd)
+        cond = failure_for(c.requirement, vf, nd)
         rule = vf if cond is not None else None
         if cond is not None:
             rules[vf] = cond
@@ -151,23 +216,42 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
         same_model = policy.same_model if policy.same_model is not None else (
             defaults.same_model if defaults.same_model is not None else True)
         limit_status = c.provenance.status if c.requirement.has_limit else "none"
+        req = c.requirement
+        limit: Any
+        if req.op == "between":
+            limit = (req.low, req.high) if req.has_limit else None
+        elif req.op == "one_of":
+            limit = tuple(req.values or ())
+        else:
+            limit = req.value
+        unit = req.unit or ind.unit
+        limit_unit = unit if ind.kind == "quantity" else None
+        attribute = c.attribute or ind.attribute
+        not_applicable = CriterionResult(
+            c.id, ind.id, ind.name.zh, ind.name.en, attribute, "not_applicable", None, None, req.describe(), req.op,
+            limit, limit_unit, limit_status, None, None, None, None, (), c.clause, c.provenance.source, c.optional)
         plans.append(CriterionPlan(
-            index=i, criterion=c, indicator=ind, attribute=c.attribute or ind.attribute,
-            unit=c.requirement.unit or ind.unit, value_field=vf, nd_field=nd, rule=rule,
+            index=i, criterion=c, indicator=ind, attribute=attribute,
+            unit=unit, value_field=vf, nd_field=nd, rule=rule,
             applies=_applicability(c), laboratory=frozenset(lab), max_age_days=max_age, same_model=same_model,
-            limit_status=limit_status,
+            limit_status=limit_status, kind=ind.kind, upper_bound=req.op in ("lte", "lt", "not_detected"),
+            describe=req.describe(), limit=limit, limit_unit=limit_unit, lab_text=" or ".join(sorted(lab)),
+            not_applicable=not_applicable,
         ))
     basics: list[BasicPlan] = []
     for j, b in enumerate(ruleset.basic_requirements):
         bf = f"b{j}"
-        # certificates: the field holds the days of validity left on the evaluation date
-        rules[bf] = {"$gte": {bf: 0}} if b.proof.certificate else {bf: 1}
+        # certificates: the field holds the days of validity left on the evaluation date; fires when not valid
+        rules[bf] = {"$lt": {bf: 0}} if b.proof.certificate else {"$neq": {bf: 1}}
         fields.append([bf])
-        basics.append(BasicPlan(j, b, bf, bf))
+        wanted = "".join((b.proof.certificate or "").split()).upper()
+        missing_detail = (f"no certificate to `{b.proof.certificate}`" if b.proof.certificate
+                          else f"no declaration `{b.proof.declaration}`")
+        basics.append(BasicPlan(j, b, bf, bf, wanted, missing_detail))
     inspection_field = None
     if ruleset.factory_inspection and ruleset.factory_inspection.required:
         inspection_field = "fi"
-        rules["fi"] = {"$or": [{"fi": "pass"}, {"fi": "verified"}]}
+        rules["fi"] = {"$and": [{"$neq": {"fi": "pass"}}, {"$neq": {"fi": "verified"}}]}
         fields.append(["fi"])
     grades: list[GradePlan] = []
     for k, label in enumerate(ruleset.labels):
@@ -190,6 +274,30 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
         grades.append(GradePlan(label, ind, gf, label.grades[0].requirement.unit or ind.unit, tuple(named),
                                 tuple(values)))
 
+    label_plans: list[LabelPlan] = []
+    grade_index = 0
+    for k, label in enumerate(ruleset.labels):
+        if label.kind == "grade":
+            label_plans.append(LabelPlan(k, label, grade=grade_index if label.grades and label.indicator else None))
+            grade_index += 1 if label.grades and label.indicator else 0
+        elif label.kind == "tier":
+            label_plans.append(LabelPlan(k, label, members=tuple(p.index for p in plans if not p.criterion.optional),
+                                         optional=tuple(p.index for p in plans if p.criterion.optional)))
+        else:
+            label_plans.append(LabelPlan(k, label, members=tuple(
+                p.index for p in plans if not p.criterion.optional
+                and (label.kind == "full" or p.attribute == label.attribute))))
+    unevaluated = _unevaluated(ruleset, category, other_editions)
+    static_caveats: list[str] = []
+    if overlays:
+        static_caveats.append("rule set changed by overlay(s): " + ", ".join(f"`{o}`" for o in overlays))
+    if unevaluated:
+        static_caveats.append("indicators of the standard with no shipped criterion were not evaluated: "
+                              + ", ".join(f"`{i}`" for i in unevaluated))
+    if defaults.provenance is not None and defaults.provenance.status == "default" and defaults.max_age_days:
+        static_caveats.append(f"test reports older than {defaults.max_age_days} days were refused by a configurable "
+                              "default, not a number from the implementation rule")
+
     chunk_of: dict[str, int] = {}
     chunk, used = 0, 0
     for group in fields:
@@ -202,8 +310,9 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
     return CompiledRuleSet(
         ruleset=ruleset, category=category, version=version, criteria=tuple(plans), basics=tuple(basics),
         grades=tuple(grades), durable=durable, inspection_field=inspection_field, indicators=indicators, rules=rules,
-        unevaluated=_unevaluated(ruleset, category, other_editions),
-        overlays=overlays,
+        labels=tuple(label_plans),
+        default_scope=ruleset.default_scope or tuple(lab.id for lab in ruleset.labels if lab.kind == "full"),
+        static_caveats=tuple(static_caveats), unevaluated=unevaluated, overlays=overlays,
     )
 
 

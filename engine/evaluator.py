@@ -40,33 +40,33 @@ class _Admitted:
 
 
 def _admit(plan: CriterionPlan, candidates: list[tuple[TestReport, TestResult]], model: str, as_of: dt.date,
-           refs: dict[int, EvidenceRef]) -> tuple[_Admitted | None, list[Rejection]]:
+           refs: dict[int, tuple[EvidenceRef, int]]) -> tuple[_Admitted | None, list[Rejection]]:
     """Choose the newest acceptable result for a criterion; say why each other candidate was not accepted."""
     rejected: list[Rejection] = []
     best: _Admitted | None = None
-    req = plan.criterion.requirement
-    kind = plan.indicator.kind
+    max_age = plan.max_age_days
+    laboratory = plan.laboratory
     for report, result in candidates:
-        ref = refs.get(id(report))
-        if ref is None:
-            ref = refs[id(report)] = _report_ref(report)
+        known = refs.get(id(report))
+        if known is None:  # once per report and evaluation, not once per result
+            known = refs[id(report)] = (_report_ref(report), (as_of - report.issued).days)
+        ref, age = known
         reason = detail = None
-        age = (as_of - report.issued).days
         if age < 0:
             reason, detail = "issued_after_evaluation_date", f"issued {report.issued.isoformat()}, after the evaluation date"
-        elif plan.max_age_days is not None and age > plan.max_age_days:
-            reason, detail = "expired", f"report is {age} days old; at most {plan.max_age_days} days are accepted"
-        elif plan.laboratory and not plan.laboratory.intersection(report.laboratory.qualifications):
+        elif max_age is not None and age > max_age:
+            reason, detail = "expired", f"report is {age} days old; at most {max_age} days are accepted"
+        elif laboratory and laboratory.isdisjoint(report.laboratory.qualifications):
             reason = "unqualified_laboratory"
             detail = (f"laboratory `{report.laboratory.name}` holds "
                       f"{', '.join(report.laboratory.qualifications) or 'no listed qualification'}; "
-                      f"needs {' or '.join(sorted(plan.laboratory))}")
+                      f"needs {plan.lab_text}")
         elif plan.same_model and report.model != model:
             reason, detail = "other_model", f"report covers model `{report.model}`, not `{model}`"
         value: Any = None
         nd = False
         if reason is None:
-            if kind == "quantity":
+            if plan.kind == "quantity":
                 nd = result.not_detected
                 raw = result.detection_limit if nd else result.value
                 if raw is None:
@@ -80,11 +80,11 @@ def _admit(plan: CriterionPlan, candidates: list[tuple[TestReport, TestResult]],
                     else:
                         value = apply_conversion(float(raw), factor, offset)
                         if nd:
-                            if req.op not in _UPPER_BOUND_OPS:
+                            if not plan.upper_bound:
                                 reason = "not_detected_not_comparable"
                                 detail = "a not-detected result cannot prove a lower bound or an exact value"
                             else:
-                                bound = req.value
+                                bound = plan.criterion.requirement.value
                                 if bound is not None and value > float(bound):
                                     reason = "detection_limit_too_high"
                                     detail = (f"detection limit {_num(value)} {plan.unit} is above the limit "
@@ -110,52 +110,60 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
              binding: bool = True) -> Decision:
     """The decision for `app` as of `as_of`. `app` must have passed `engine.intake` validation for this rule
     set (indicator ids resolved, units parseable, certification unit known): evaluation then cannot fail on
-    input, only return verdicts."""
+    input, only return verdicts.
+
+    This is the hot path (a bulk run evaluates thousands of applications a second), so what does not depend on
+    the application is computed once by the compiler (`CriterionPlan`, `LabelPlan`, the static caveats)."""
     rs = compiled.ruleset
     product = app.product
     params = product.parameters
     cert_unit = unit if unit is not None else app.certification_unit
     model = product.model
+    evidence = app.evidence
 
     # stage 1: index the results by indicator
     by_indicator: dict[str, list[tuple[TestReport, TestResult]]] = {}
-    for report in app.evidence.test_reports:
+    for report in evidence.test_reports:
         for result in report.results:
-            by_indicator.setdefault(result.indicator, []).append((report, result))
-    declarations = {d.id: d for d in app.evidence.declarations}
+            bucket = by_indicator.get(result.indicator)
+            if bucket is None:
+                by_indicator[result.indicator] = [(report, result)]
+            else:
+                bucket.append((report, result))
+    declarations = {d.id: d for d in evidence.declarations} if evidence.declarations else {}
 
     # stage 2: applicability and evidence admission -> the fields durable sees
     fields: dict[str, Any] = {}
-    admitted: list[tuple[CriterionPlan, _Admitted | None, list[Rejection]] | None] = []
-    refs: dict[int, EvidenceRef] = {}
+    admitted: list[tuple[_Admitted | None, list[Rejection]] | None] = []
+    refs: dict[int, tuple[EvidenceRef, int]] = {}
+    no_candidates: list[tuple[TestReport, TestResult]] = []
     for plan in compiled.criteria:
         if not plan.applies(cert_unit, params):
             admitted.append(None)
             continue
-        if plan.indicator.kind == "document":
+        if plan.kind == "document":
             d = declarations.get(plan.indicator.id)
             if d is not None:
                 fields[plan.value_field] = 1
                 ref = EvidenceRef("declaration", d.id, issued=d.signed)
-                admitted.append((plan, _Admitted(None, None, 1, False, ref), []))  # type: ignore[arg-type]
+                admitted.append((_Admitted(None, None, 1, False, ref), []))  # type: ignore[arg-type]
             else:
-                admitted.append((plan, None, []))
+                admitted.append((None, []))
             continue
-        best, rejected = _admit(plan, by_indicator.get(plan.indicator.id, []), model, as_of, refs)
+        best, rejected = _admit(plan, by_indicator.get(plan.indicator.id, no_candidates), model, as_of, refs)
         if best is not None:
             fields[plan.value_field] = best.value
             if plan.nd_field is not None:
                 fields[plan.nd_field] = 1 if best.nd else 0
-        admitted.append((plan, best, rejected))
+        admitted.append((best, rejected))
 
-    basic_evidence: list[tuple[EvidenceRef | None, str | None]] = []
+    basic_evidence: list[EvidenceRef | None] = []
     for bp in compiled.basics:
         proof = bp.requirement.proof
         if proof.certificate:
             # any whitespace is ignored, the ideographic space U+3000 of Chinese texts included
-            wanted = "".join(proof.certificate.split()).upper()
-            certs = [c for c in app.evidence.certificates
-                     if "".join(c.standard.split()).upper().startswith(wanted)]
+            wanted = bp.wanted
+            certs = [c for c in evidence.certificates if "".join(c.standard.split()).upper().startswith(wanted)]
             if certs:
                 # a certificate valid on the evaluation date wins over a renewal that is not valid yet
                 cert = max(certs, key=lambda c: (c.valid_until >= as_of and (c.valid_from is None or c.valid_from <= as_of),
@@ -164,20 +172,19 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
                 if cert.valid_from is not None and cert.valid_from > as_of:
                     days_left = -1
                 fields[bp.field] = days_left
-                basic_evidence.append((EvidenceRef("certificate", cert.number or cert.standard,
-                                                   laboratory=cert.issued_by, issued=cert.valid_from,
-                                                   valid_until=cert.valid_until), None))
+                basic_evidence.append(EvidenceRef("certificate", cert.number or cert.standard, laboratory=cert.issued_by,
+                                                  issued=cert.valid_from, valid_until=cert.valid_until))
             else:
-                basic_evidence.append((None, "missing"))
+                basic_evidence.append(None)
         else:
             d = declarations.get(proof.declaration or "")
             if d is not None:
                 fields[bp.field] = 1
-                basic_evidence.append((EvidenceRef("declaration", d.id, issued=d.signed), None))
+                basic_evidence.append(EvidenceRef("declaration", d.id, issued=d.signed))
             else:
-                basic_evidence.append((None, "missing"))
+                basic_evidence.append(None)
 
-    inspection = app.evidence.factory_inspection
+    inspection = evidence.factory_inspection
     inspection_state: str | None = None
     if compiled.inspection_field is not None and inspection is not None:
         if inspection.outcome == "pass":
@@ -197,71 +204,88 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
     grade_values: list[tuple[Any, bool] | None] = []
     for gp in compiled.grades:
         found = None
-        for entry in admitted:
-            if entry is not None and entry[1] is not None and entry[0].indicator.id == gp.indicator.id:
-                plan, best = entry[0], entry[1]
-                if best is not None and isinstance(best.value, float):
+        for plan, entry in zip(compiled.criteria, admitted):
+            if entry is not None and entry[0] is not None and plan.indicator.id == gp.indicator.id:
+                chosen = entry[0]
+                if isinstance(chosen.value, float):
                     factor, offset = conversion(plan.unit or "", gp.unit or "")
-                    found = (apply_conversion(best.value, factor, offset), best.nd)
+                    found = (apply_conversion(chosen.value, factor, offset), chosen.nd)
                     fields[gp.field] = found[0]
-                    fields[gp.field + "n"] = 1 if best.nd else 0
-                    for vf, unit in gp.values:
-                        factor, offset = conversion(plan.unit or "", unit or "")
-                        fields[vf] = apply_conversion(best.value, factor, offset)
+                    fields[gp.field + "n"] = 1 if chosen.nd else 0
+                    for vf, vunit in gp.values:
+                        factor, offset = conversion(plan.unit or "", vunit or "")
+                        fields[vf] = apply_conversion(chosen.value, factor, offset)
                 break
         grade_values.append(found)
 
-    # stage 3: durable decides which requirements hold
+    # stage 3: durable fires the failure rule of every requirement that does not hold
     fired = compiled.durable.fire(fields)
 
     # stage 4: verdicts
     criteria: list[CriterionResult] = []
-    status: dict[str, str] = {}
+    statuses: list[str | None] = []  # by plan index; None = not applicable
+    open_criteria = False
+    unconfirmed: list[CriterionPlan] = []
     for plan, entry in zip(compiled.criteria, admitted):
-        c = plan.criterion
-        req = c.requirement
         if entry is None:
-            criteria.append(_criterion_result(plan, "not_applicable", None, None, None, None, None, ()))
+            criteria.append(plan.not_applicable)  # type: ignore[arg-type]
+            statuses.append(None)
             continue
-        _, best, rejected = entry
+        best, rejected = entry
         if plan.rule is None:
             verdict, reason = "undetermined", "limit_unconfirmed"
-            detail = "no limit value is shipped for this criterion; the certification body must supply it"
+            detail: str | None = "no limit value is shipped for this criterion; the certification body must supply it"
         elif best is None:
             if rejected:
-                verdict, reason, detail = "not_acceptable", rejected[-1].reason, rejected[-1].detail
+                last = rejected[-1]
+                verdict, reason, detail = "not_acceptable", last.reason, last.detail
             else:
-                verdict, reason, detail = "missing", "no_evidence", f"no result for `{c.indicator}`"
+                verdict, reason, detail = "missing", "no_evidence", f"no result for `{plan.indicator.id}`"
         elif plan.rule in fired:
-            verdict, reason, detail = "pass", None, None
+            verdict = "fail"
+            reason = "limit_exceeded" if plan.upper_bound else "requirement_not_met"
+            detail = None
         else:
-            verdict, reason, detail = "fail", "limit_exceeded" if req.op in _UPPER_BOUND_OPS else "requirement_not_met", None
+            verdict, reason, detail = "pass", None, None
+        if verdict != "pass" and verdict != "fail":
+            open_criteria = True
+        elif plan.limit_status == "unconfirmed":
+            unconfirmed.append(plan)
         measured = margin = margin_rel = None
-        if best is not None and best.result is not None:
+        used: EvidenceRef | None = None
+        if best is not None:
+            used = best.ref
             r = best.result
-            measured = Measured(best.value, plan.unit if plan.indicator.kind == "quantity" else None, best.nd,
-                                r.detection_limit if best.nd else r.value, r.unit, r.detection_limit)
-            if isinstance(best.value, float) and plan.rule is not None:
-                margin, margin_rel = _margin(req.op, best.value, req.value, req.low, req.high)
-        criteria.append(_criterion_result(plan, verdict, reason, detail, measured, margin, margin_rel, rejected,
-                                          best.ref if best is not None else None))
-        status[c.id] = verdict
+            if r is not None:
+                value = best.value
+                measured = Measured(value, plan.limit_unit, best.nd, r.detection_limit if best.nd else r.value, r.unit,
+                                    r.detection_limit)
+                if plan.rule is not None and type(value) is float:
+                    req = plan.criterion.requirement
+                    margin, margin_rel = _margin(req.op, value, req.value, req.low, req.high)
+        c = plan.criterion
+        criteria.append(CriterionResult(
+            c.id, plan.indicator.id, plan.indicator.name.zh, plan.indicator.name.en, plan.attribute, verdict, reason,
+            detail, plan.describe, c.requirement.op, plan.limit, plan.limit_unit, plan.limit_status, measured, margin,
+            margin_rel, used, tuple(rejected) if rejected else (), c.clause, c.provenance.source, c.optional))
+        statuses.append(verdict)
 
     basics: list[RequirementResult] = []
-    basic_status: list[str] = []
-    for bp, (bref, absent) in zip(compiled.basics, basic_evidence):
+    gate_failed: list[str] = []
+    gate_open: list[str] = []
+    for bp, bref in zip(compiled.basics, basic_evidence):
         b = bp.requirement
-        if absent:
+        if bref is None:
             verdict, reason = "missing", "no_evidence"
-            detail = (f"no certificate to `{b.proof.certificate}`" if b.proof.certificate
-                      else f"no declaration `{b.proof.declaration}`")
+            detail = bp.missing_detail
+            gate_open.append(b.id)
         elif bp.rule in fired:
-            verdict, reason, detail = "pass", None, None
-        else:
             verdict, reason = "not_acceptable", "certificate_not_valid"
-            detail = f"certificate not valid on {as_of.isoformat()} (valid until {bref.valid_until})" if bref else None
+            detail = f"certificate not valid on {as_of.isoformat()} (valid until {bref.valid_until})"
+            gate_open.append(b.id)
+        else:
+            verdict, reason, detail = "pass", None, None
         basics.append(RequirementResult(b.id, b.name.zh, b.name.en, verdict, reason, detail, bref, b.clause))
-        basic_status.append(verdict)
 
     inspection_result: InspectionResult | None = None
     if compiled.inspection_field is not None and rs.factory_inspection is not None:
@@ -270,7 +294,7 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
         if inspection_state is None:
             inspection_result = InspectionResult("missing", None, "no_evidence", "no factory inspection result", None,
                                                  clause)
-        elif compiled.inspection_field in fired:
+        elif compiled.inspection_field not in fired:
             inspection_result = InspectionResult("pass", inspection.outcome if inspection else None, None,
                                                  "corrective action verified" if inspection_state == "verified" else None,
                                                  ca.deadline if ca else None, clause)
@@ -287,23 +311,20 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
         else:
             inspection_result = InspectionResult("fail", "fail", "inspection_failed", "the factory inspection failed",
                                                  None, clause)
-
-    # stage 5: labels and outcome
-    gate_failed: list[str] = [b.id for b, s in zip(rs.basic_requirements, basic_status) if s == "fail"]
-    gate_open: list[str] = [b.id for b, s in zip(rs.basic_requirements, basic_status) if s in _OPEN]
-    if inspection_result is not None:
         if inspection_result.verdict == "fail":
             gate_failed.append("factory_inspection")
-        elif inspection_result.verdict in _OPEN:
+        elif inspection_result.verdict != "pass":
             gate_open.append("factory_inspection")
+
+    # stage 5: labels and outcome
     labels: list[LabelResult] = []
-    grade_iter = iter(zip(compiled.grades, grade_values))
-    for lab in rs.labels:
+    for lp in compiled.labels:
+        lab = lp.label
         if lab.kind == "grade":
-            gp, found = next(grade_iter)
             grade = None
-            if found is not None:
-                for gid, rule in gp.rules:
+            found = grade_values[lp.grade] if lp.grade is not None else None
+            if found is not None and lp.grade is not None:
+                for gid, rule in compiled.grades[lp.grade].rules:
                     if rule in fired:
                         grade = gid
                         break
@@ -312,39 +333,30 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
             continue
         failed = list(gate_failed)
         open_ = list(gate_open)
+        members = [i for i in lp.members if statuses[i] is not None]
+        if lab.kind == "partial" and not members:
+            failed.append(f"no_applicable_criterion:{lab.attribute}")
+        for i in members:
+            s = statuses[i]
+            if s == "fail":
+                failed.append(compiled.criteria[i].criterion.id)
+            elif s != "pass":
+                open_.append(compiled.criteria[i].criterion.id)
         if lab.kind == "tier":
-            required = [p for p in compiled.criteria if not p.criterion.optional and p.criterion.id in status]
-            optional = [p for p in compiled.criteria if p.criterion.optional and p.criterion.id in status]
-            for p in required:
-                s = status[p.criterion.id]
-                if s == "fail":
-                    failed.append(p.criterion.id)
-                elif s in _OPEN:
-                    open_.append(p.criterion.id)
+            optional = [i for i in lp.optional if statuses[i] is not None]
             share = lab.optional_share or 0.0
             need = share * len(optional)
-            passed = sum(1 for p in optional if status[p.criterion.id] == "pass")
-            undecided = [p.criterion.id for p in optional if status[p.criterion.id] in _OPEN]
+            passed = sum(1 for i in optional if statuses[i] == "pass")
+            undecided = [compiled.criteria[i].criterion.id for i in optional if statuses[i] in _OPEN]
             if passed + len(undecided) + 1e-9 < need:
                 failed.append(f"optional_share<{share:g}")
             elif passed + 1e-9 < need:
                 open_.extend(undecided)
-        else:
-            members = [p for p in compiled.criteria if not p.criterion.optional and p.criterion.id in status
-                       and (lab.kind == "full" or p.attribute == lab.attribute)]
-            if lab.kind == "partial" and not members:
-                failed.append(f"no_applicable_criterion:{lab.attribute}")
-            for p in members:
-                s = status[p.criterion.id]
-                if s == "fail":
-                    failed.append(p.criterion.id)
-                elif s in _OPEN:
-                    open_.append(p.criterion.id)
         st = "not_eligible" if failed else ("undetermined" if open_ else "eligible")
         labels.append(LabelResult(lab.id, lab.kind, lab.name.zh, lab.name.en, st, lab.attribute, None,
                                   tuple(failed), tuple(open_)))
 
-    scope = app.scope or rs.default_scope or tuple(lab.id for lab in rs.labels if lab.kind == "full")
+    scope = app.scope or compiled.default_scope
     by_id = {lab.id: lab for lab in labels}
     scoped = [by_id[s] for s in scope]
     if any(lab.status == "not_eligible" for lab in scoped):
@@ -354,16 +366,21 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
     else:
         outcome = "incomplete"
 
-    # stage 6: what is missing, as a list someone can act on
-    missing = _missing_items(compiled, criteria, basics, inspection_result, model, as_of)
-    caveats = _caveats(compiled, criteria)
+    # stage 6: what is missing, as a list someone can act on (built only when something is open)
+    missing: tuple[MissingItem, ...] = ()
+    if open_criteria or gate_open:
+        missing = tuple(_missing_items(compiled, criteria, basics, inspection_result, model, as_of))
+    caveats = compiled.static_caveats
+    if unconfirmed:
+        caveats = tuple(f"`{p.criterion.id}` was judged against an unconfirmed limit ({p.describe})"
+                        for p in unconfirmed) + caveats
     return Decision(
         application_id=app.id, category=rs.category, certification_unit=cert_unit, product_model=model,
         ruleset_id=rs.id, standard=rs.standard, implementation_rule=rs.implementation_rule,
         ruleset_version=compiled.version, evaluated_on=as_of, outcome=outcome, scope=tuple(scope),
         eligible_labels=tuple(lab.id for lab in labels if lab.status == "eligible"), labels=tuple(labels),
         basic_requirements=tuple(basics), factory_inspection=inspection_result, criteria=tuple(criteria),
-        missing_evidence=tuple(missing), caveats=tuple(caveats), binding=binding,
+        missing_evidence=missing, caveats=caveats, binding=binding,
     )
 
 
@@ -382,28 +399,6 @@ def _margin(op: str, value: float, limit: Any, low: float | None, high: float | 
         span = high - low
         return m, (m / span if span else None)
     return None, None
-
-
-def _criterion_result(plan: CriterionPlan, verdict: str, reason: str | None, detail: str | None,
-                      measured: Measured | None, margin: float | None, margin_rel: float | None,
-                      rejected: Any, evidence: EvidenceRef | None = None) -> CriterionResult:
-    c = plan.criterion
-    req = c.requirement
-    limit: Any
-    if req.op == "between":
-        limit = (req.low, req.high) if req.has_limit else None
-    elif req.op == "one_of":
-        limit = tuple(req.values or ())
-    else:
-        limit = req.value
-    return CriterionResult(
-        id=c.id, indicator=plan.indicator.id, name_zh=plan.indicator.name.zh, name_en=plan.indicator.name.en,
-        attribute=plan.attribute, verdict=verdict, reason=reason, detail=detail, requirement=req.describe(),
-        op=req.op, limit=limit, limit_unit=plan.unit if plan.indicator.kind == "quantity" else None,
-        limit_status=plan.limit_status, measured=measured, margin=margin, margin_relative=margin_rel,
-        evidence=evidence, rejected=tuple(rejected), clause=c.clause, source=c.provenance.source,
-        optional=c.optional,
-    )
 
 
 def _missing_items(compiled: CompiledRuleSet, criteria: list[CriterionResult], basics: list[RequirementResult],
@@ -452,22 +447,3 @@ def _missing_items(compiled: CompiledRuleSet, criteria: list[CriterionResult], b
                                f"verification of the corrective action due by {inspection.deadline}",
                                due=inspection.deadline))
     return out
-
-
-def _caveats(compiled: CompiledRuleSet, criteria: list[CriterionResult]) -> list[str]:
-    out = []
-    for c in criteria:
-        if c.verdict in ("pass", "fail") and c.limit_status == "unconfirmed":
-            out.append(f"`{c.id}` was judged against an unconfirmed limit ({c.requirement})")
-    if compiled.overlays:
-        out.append("rule set changed by overlay(s): " + ", ".join(f"`{o}`" for o in compiled.overlays))
-    if compiled.unevaluated:
-        out.append("indicators of the standard with no shipped criterion were not evaluated: "
-                   + ", ".join(f"`{i}`" for i in compiled.unevaluated))
-    defaults = compiled.ruleset.evidence_defaults
-    if defaults.provenance is not None and defaults.provenance.status == "default" and defaults.max_age_days:
-        out.append(f"test reports older than {defaults.max_age_days} days were refused by a configurable default, "
-                   "not a number from the implementation rule")
-    return out
-
-

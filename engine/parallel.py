@@ -1,0 +1,190 @@
+"""Evaluate many applications across worker processes; results come back in input order, errors as diagnostics."""
+
+# durable-rules holds the GIL for the whole of every call, so threads do not evaluate in parallel: processes
+# do. Workers are started with `spawn` (or `forkserver`), never `fork`: a forked child would inherit the
+# parent's durable-rules rule sets and their sessions. Each worker loads its own Repository once (in the
+# pool initializer) and then evaluates chunks of items; an item is JSON data (a mapping, as the API
+# receives it) or YAML/JSON text, and its result is a Decision or the diagnostics that explain why there is
+# none. Nothing is lost: an item whose worker died is retried once in a fresh pool, then reported with the
+# diagnostic `worker_failed`.
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import multiprocessing
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .decision import Decision
+from .diagnostics import Diagnostic, DiagnosticError
+from .intake import application_from_data, parse_application
+from .repository import Repository
+
+__all__ = ["ItemResult", "ParallelEvaluator", "evaluate_many", "evaluate_one"]
+
+Item = Mapping[str, Any] | str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """The outcome for one input item: a decision, or the diagnostics that say why there is none."""
+
+    index: int
+    decision: Decision | None
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.decision is not None
+
+
+def evaluate_one(repo: Repository, index: int, item: Item, as_of: dt.date, *, binding: bool = True) -> ItemResult:
+    """Intake and evaluation of one item; every failure becomes diagnostics on the result."""
+    file = f"<item {index}>"
+    try:
+        if isinstance(item, str):
+            app, doc, diags = parse_application(item, file)
+        else:
+            app, doc, diags = application_from_data(item, file)
+        if diags or app is None or doc is None:
+            return ItemResult(index, None, tuple(diags) or (Diagnostic("application_schema_error",
+                                                                       "the application could not be read", file),))
+        return ItemResult(index, repo.check(app, doc, as_of, binding=binding))
+    except DiagnosticError as e:
+        return ItemResult(index, None, tuple(e.diagnostics))
+    except Exception as e:  # noqa: BLE001 - an engine failure on one item must not lose the others
+        return ItemResult(index, None, (Diagnostic(
+            "evaluation_error", f"evaluation failed: {type(e).__name__}: {str(e)[:300]}", file,
+            hint="this is a bug in greencert, not in the application: please report it"),))
+
+
+# ---------------------------------------------------------------------------------------------- worker side
+
+_worker_repo: Repository | None = None
+
+
+def _init_worker(paths: Sequence[str] | None) -> None:
+    global _worker_repo
+    _worker_repo = Repository.load([Path(p) for p in paths] if paths is not None else None)
+    _worker_repo.compile_all()
+
+
+def _run_chunk(chunk: Sequence[tuple[int, Item]], as_of: dt.date, binding: bool) -> list[ItemResult]:
+    repo = _worker_repo
+    if repo is None:  # pragma: no cover - the initializer always ran
+        raise RuntimeError("worker has no repository")
+    return [evaluate_one(repo, i, item, as_of, binding=binding) for i, item in chunk]
+
+
+def _ping() -> int:
+    return os.getpid()
+
+
+# ---------------------------------------------------------------------------------------------- parent side
+
+class ParallelEvaluator:
+    """A pool of worker processes, each with its own Repository; reuse it across calls (starting a worker
+    and loading the rule sets takes about a second).
+
+    `workers=0` evaluates in this process (same results, no pool), which is what small batches want."""
+
+    def __init__(self, workers: int | None = None, *, paths: Sequence[Path] | None = None,
+                 start_method: str = "spawn", chunk_size: int | None = None):
+        if start_method not in ("spawn", "forkserver"):
+            raise ValueError(f"start method `{start_method}` is not allowed: use `spawn` or `forkserver`")
+        self.workers = max(0, workers if workers is not None else (os.cpu_count() or 1))
+        self.paths = [str(p) for p in paths] if paths is not None else None
+        self.start_method = start_method
+        self.chunk_size = chunk_size
+        self._pool: ProcessPoolExecutor | None = None
+        self._local: Repository | None = None
+
+    def __enter__(self) -> ParallelEvaluator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start the workers and wait until each has loaded its Repository."""
+        if self.workers == 0:
+            if self._local is None:
+                self._local = Repository.load([Path(p) for p in self.paths] if self.paths is not None else None)
+            return
+        if self._pool is None:
+            self._pool = self._new_pool()
+            # one trivial task per worker: returns once the pool's initializers have run
+            for f in [self._pool.submit(_ping) for _ in range(self.workers)]:
+                f.result()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context(self.start_method),
+                                   initializer=_init_worker, initargs=(self.paths,))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._local is not None:
+            self._local.close()
+            self._local = None
+
+    def evaluate(self, items: Iterable[Item], as_of: dt.date, *, binding: bool = True) -> list[ItemResult]:
+        """One result per item, in input order."""
+        indexed = list(enumerate(items))
+        if not indexed:
+            return []
+        self.start()
+        if self.workers == 0:
+            assert self._local is not None
+            return [evaluate_one(self._local, i, item, as_of, binding=binding) for i, item in indexed]
+        size = self.chunk_size or max(1, min(256, math.ceil(len(indexed) / (self.workers * 4))))
+        chunks = [indexed[k:k + size] for k in range(0, len(indexed), size)]
+        results: dict[int, list[ItemResult]] = {}
+        pending = list(range(len(chunks)))
+        for attempt in range(2):
+            if not pending:
+                break
+            if attempt and self._pool is None:
+                self._pool = self._new_pool()
+            assert self._pool is not None
+            futures: list[tuple[int, Future[list[ItemResult]]]] = []
+            for c in pending:
+                try:
+                    futures.append((c, self._pool.submit(_run_chunk, chunks[c], as_of, binding)))
+                except BrokenProcessPool:
+                    break
+            failed: list[int] = [c for c in pending if c not in {k for k, _ in futures}]
+            for c, future in futures:
+                try:
+                    results[c] = future.result()
+                except BrokenProcessPool:
+                    failed.append(c)
+            if failed:
+                # a worker died (a crash in native code, or it was killed): the pool is unusable
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+            pending = sorted(failed)
+        for c in pending:
+            results[c] = [ItemResult(i, None, (Diagnostic(
+                "worker_failed", "the worker process evaluating this application stopped twice", f"<item {i}>",
+                hint="evaluate it on its own to see the failure"),)) for i, _ in chunks[c]]
+        out = [r for c in range(len(chunks)) for r in results[c]]
+        assert [r.index for r in out] == [i for i, _ in indexed]
+        return out
+
+
+def evaluate_many(items: Iterable[Item], as_of: dt.date, *, workers: int | None = None,
+                  paths: Sequence[Path] | None = None, start_method: str = "spawn", chunk_size: int | None = None,
+                  binding: bool = True) -> list[ItemResult]:
+    """Evaluate `items` as of `as_of` across `workers` processes (default: one per CPU); one result per item,
+    in input order. For repeated batches keep a `ParallelEvaluator` instead (workers start once)."""
+    with ParallelEvaluator(workers, paths=paths, start_method=start_method, chunk_size=chunk_size) as pool:
+        return pool.evaluate(items, as_of, binding=binding)

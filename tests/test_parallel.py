@@ -1,0 +1,130 @@
+"""engine.parallel: worker processes give exactly the sequential results, in input order, errors included."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+import yaml
+
+from engine.loader import PROJECT_ROOT
+from engine.parallel import ItemResult, ParallelEvaluator, evaluate_many
+
+sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
+import workload
+
+sys.path.pop(0)
+
+AS_OF = dt.date(2026, 11, 1)
+
+
+@pytest.fixture(scope="module")
+def workload_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return workload.write_workload(tmp_path_factory.mktemp("workload"))
+
+
+@pytest.fixture(scope="module")
+def paths(workload_root: Path) -> list[Path]:
+    return [PROJECT_ROOT / "catalogs", PROJECT_ROOT / "rules", *workload.workload_paths(workload_root)]
+
+
+def _items() -> list[Any]:
+    """Workload applications as data, every shipped example as YAML text, and a few broken items."""
+    items: list[Any] = list(workload.generate_applications(150, seed=5))
+    for path in sorted((PROJECT_ROOT / "examples").glob("*/*.yaml")):
+        if path.name != "expected.yaml":
+            items.append(path.read_text(encoding="utf-8"))
+    items.insert(3, {"category": "bench_widget"})  # schema error: no product
+    items.insert(10, "format: [unclosed")  # YAML syntax error
+    items.insert(20, {"category": "no_such_category", "product": {"model": "M"}, "evidence": {}})
+    broken = dict(items[30])
+    broken["product"] = {"model": "M", "parameters": {"use": "spaceship"}}
+    items.insert(30, broken)  # a parameter value that is not a choice
+    return items
+
+
+def _summary(results: list[ItemResult]) -> list[tuple[int, str | None, tuple[str, ...]]]:
+    return [(r.index, r.decision.outcome if r.decision else None, tuple(d.code for d in r.diagnostics))
+            for r in results]
+
+
+@pytest.fixture(scope="module")
+def items() -> list[Any]:
+    return _items()
+
+
+@pytest.fixture(scope="module")
+def sequential(items: list[Any], paths: list[Path]) -> list[ItemResult]:
+    return evaluate_many(items, AS_OF, workers=0, paths=paths)
+
+
+def test_sequential_reference_run_has_decisions_and_diagnostics(sequential: list[ItemResult]) -> None:
+    assert [r.index for r in sequential] == list(range(len(sequential)))
+    outcomes = {r.decision.outcome for r in sequential if r.decision}
+    assert outcomes == {"granted", "refused", "incomplete"}
+    failed = [r for r in sequential if not r.ok]
+    assert {r.index for r in failed} >= {3, 10, 20, 30}
+    assert all(r.diagnostics and r.decision is None for r in failed)
+    codes = {d.code for r in failed for d in r.diagnostics}
+    assert {"application_schema_error", "yaml_syntax_error", "application_reference_error"} <= codes
+
+
+def test_two_spawned_workers_give_the_sequential_results_in_order(items: list[Any], paths: list[Path],
+                                                                   sequential: list[ItemResult]) -> None:
+    parallel = evaluate_many(items, AS_OF, workers=2, paths=paths, chunk_size=7)
+    assert [r.index for r in parallel] == list(range(len(items)))
+    assert parallel == sequential  # decisions and diagnostics, field by field
+
+
+def test_forkserver_worker_gives_the_same_results(items: list[Any], paths: list[Path],
+                                                  sequential: list[ItemResult]) -> None:
+    subset = items[:60]
+    assert evaluate_many(subset, AS_OF, workers=1, paths=paths, start_method="forkserver") == sequential[:60]
+
+
+def test_a_pool_is_reused_across_batches(items: list[Any], paths: list[Path], sequential: list[ItemResult]) -> None:
+    with ParallelEvaluator(2, paths=paths) as pool:
+        first = pool.evaluate(items[:40], AS_OF)
+        second = pool.evaluate(items[40:], AS_OF)
+        assert pool.evaluate([], AS_OF) == []
+    assert _summary(first) == _summary(sequential[:40])
+    assert [r.decision for r in second] == [r.decision for r in sequential[40:]]
+    assert [r.index for r in second] == list(range(len(items) - 40))  # indexes are per batch
+
+
+def test_a_dead_worker_loses_no_item(items: list[Any], paths: list[Path], sequential: list[ItemResult]) -> None:
+    with ParallelEvaluator(2, paths=paths, chunk_size=5) as pool:
+        workers = psutil.Process().children(recursive=True)
+        victims = [p for p in workers if "multiprocessing" in " ".join(p.cmdline()) and
+                   "resource_tracker" not in " ".join(p.cmdline())]
+        assert victims, [p.cmdline() for p in workers]
+        os.kill(victims[0].pid, signal.SIGKILL)
+        victims[0].wait(10)
+        results = pool.evaluate(items, AS_OF)
+    assert results == sequential
+
+
+def test_fork_is_refused() -> None:
+    with pytest.raises(ValueError, match="fork"):
+        ParallelEvaluator(1, start_method="fork")
+
+
+def test_results_match_the_expected_example_outcomes(paths: list[Path]) -> None:
+    """The shipped examples' expected outcomes (without overlays), evaluated by two workers."""
+    cases: list[tuple[str, str]] = []
+    texts: list[str] = []
+    for expected in sorted((PROJECT_ROOT / "examples").glob("*/expected.yaml")):
+        for e in yaml.safe_load(expected.read_text(encoding="utf-8")) or []:
+            if e.get("overlay") or str(e["as_of"]) != AS_OF.isoformat():
+                continue
+            cases.append((f"{expected.parent.name}/{e['file']}", e["outcome"]))
+            texts.append((expected.parent / e["file"]).read_text(encoding="utf-8"))
+    assert len(cases) >= 10
+    results = evaluate_many(texts, AS_OF, workers=2, paths=paths)
+    assert [(name, r.decision.outcome if r.decision else r.diagnostics) for (name, _), r in zip(cases, results)] == cases
