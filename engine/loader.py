@@ -447,6 +447,19 @@ def _check_requirement(doc: SourceDocument, req: Any, indicator: Any, path: Poin
                              path + (req.op,), key=True,
                              hint="use one of " + ", ".join(f"`{o}`" for o in sorted(_OPS_BY_KIND[indicator.kind])))
         return
+    if req.op == "eq" and req.value is not None:
+        # durable-rules would coerce silently (`1 == true`): the limit must have the indicator's own type
+        numeric = isinstance(req.value, (int, float)) and not isinstance(req.value, bool)
+        if indicator.kind == "quantity" and not numeric:
+            yield doc.diagnostic("rules_requirement_error", f"`eq` on quantity indicator `{indicator.id}` needs a number, "
+                                 f"found `{req.value}`", path + ("eq",))
+        elif indicator.kind == "choice" and not isinstance(req.value, str):
+            yield doc.diagnostic("rules_requirement_error", f"`eq` on choice indicator `{indicator.id}` needs one of its "
+                                 f"choices, found `{req.value}`", path + ("eq",),
+                                 hint=did_you_mean(str(req.value), indicator.choices or ()))
+        elif indicator.kind == "choice" and indicator.choices and req.value not in indicator.choices:
+            yield doc.diagnostic("rules_reference_error", f"`{req.value}` is not a choice of indicator `{indicator.id}`",
+                                 path + ("eq",), hint=did_you_mean(str(req.value), indicator.choices))
     if req.op == "between" and req.low is not None and req.high is not None and req.low > req.high:
         yield doc.diagnostic("rules_requirement_error", f"`between` needs [low, high] with low ≤ high, found "
                              f"[{_fmt(req.low)}, {_fmt(req.high)}]", path + ("between",))

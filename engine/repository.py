@@ -12,6 +12,7 @@ from .application import Application
 from .compiler import CompiledRuleSet, compile_ruleset
 from .decision import Decision
 from .diagnostics import Diagnostic, DiagnosticError, did_you_mean
+from .durable_core import DurableError
 from .evaluator import evaluate
 from .intake import check_references
 from .loader import LoadedCategory, LoadedRuleSet, LoadResult, content_hash, load
@@ -135,7 +136,11 @@ class Repository:
                 lr = self._result.rulesets[ruleset_id]
                 cat = self._result.categories[lr.ruleset.category].category
                 others = tuple(rs for rs in self.editions(lr.ruleset.category) if rs.id != ruleset_id)
-                c = compile_ruleset(lr.ruleset, cat, self.versions[ruleset_id], self.overlays.get(ruleset_id, ()), others)
+                try:
+                    c = compile_ruleset(lr.ruleset, cat, self.versions[ruleset_id], self.overlays.get(ruleset_id, ()),
+                                        others)
+                except DurableError as e:  # a rule the loader let through but durable-rules cannot hold
+                    raise DiagnosticError([lr.doc.diagnostic("rules_compile_error", str(e), ())]) from e
                 self._compiled[ruleset_id] = c
             return c
 
