@@ -229,7 +229,44 @@ def schema_diagnostics(doc: SourceDocument, schema: str, code: str, *,
     `ignore` holds (JSON Schema keyword, path) pairs that the caller reports better itself (the loader says
     "requirement has no comparison operator" where the schema would say "expected at least 1 entry").
     """
+    if schema in _FAST and _fast_valid(schema, doc.data):
+        return []
     problems: list[_Problem] = []
     for error in validator(schema).iter_errors(doc.data):
         problems.extend(p for p in _explain(error) if (p.kind, p.path) not in ignore)
     return [doc.diagnostic(code, p.message, p.path, hint=p.hint, key=p.key) for p in _prune(problems)]
+
+
+# Applications are validated on every API request: a code-generated validator (fastjsonschema, ~20 µs for an
+# example application against ~390 µs for jsonschema) answers "valid?"; only an invalid document goes through
+# jsonschema, which says where and why. tests/test_schema_fast_path.py checks the two agree.
+_FAST = ("application",)
+
+
+def _is_date(text: object) -> bool:
+    if not isinstance(text, str):
+        return True  # like jsonschema: a format only constrains strings
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+@functools.cache
+def _fast_validator(name: str) -> Any:
+    import fastjsonschema
+
+    schema = {k: v for k, v in load_schema(name).items() if k != "$schema"}
+    return fastjsonschema.compile(schema, formats={"date": _is_date})
+
+
+def _fast_valid(name: str, data: Any) -> bool:
+    import fastjsonschema
+
+    try:
+        _fast_validator(name)(data)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
