@@ -70,3 +70,21 @@ def test_unknown_category_and_edition_have_hints(tmp_path: Path) -> None:
     with pytest.raises(DiagnosticError) as e:
         repo.select("coatings", D(2025, 1, 1), edition="GB/T 35602-2071")
     assert "GB/T 35602-2017" in (e.value.diagnostics[0].hint or "")
+
+
+def test_shipped_editions_switch_on_the_exact_day() -> None:
+    """Every shipped category with a later edition: the day before it takes effect the older one is chosen, on
+    the day the newer one, and the older one is refused from then on (no shipped transition periods)."""
+    repo = Repository.load()
+    switches = 0
+    for cid in repo.categories:
+        editions = repo.editions(cid)
+        for old, new in zip(editions, editions[1:]):
+            day = new.in_force.from_
+            assert old.in_force.until == day, (old.id, new.id)
+            assert repo.select(cid, day - dt.timedelta(days=1)).id == old.id
+            assert repo.select(cid, day).id == new.id
+            with pytest.raises(DiagnosticError):
+                repo.select(cid, day, edition=old.id)
+            switches += 1
+    assert switches >= 5  # sanitary ware, building glass, insulation, tiles, paper
