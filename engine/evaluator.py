@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from .application import Application, TestReport, TestResult
@@ -79,7 +80,10 @@ def _admit(plan: CriterionPlan, candidates: list[tuple[TestReport, TestResult]],
                         detail = f"`{result.unit}` cannot convert to `{plan.unit}`"
                     else:
                         value = apply_conversion(float(raw), factor, offset)
-                        if nd:
+                        if not math.isfinite(value):
+                            reason = "value_out_of_range"
+                            detail = f"`{raw}` {result.unit} is out of range in `{plan.unit}`"
+                        elif nd:
                             if not plan.upper_bound:
                                 reason = "not_detected_not_comparable"
                                 detail = "a not-detected result cannot prove a lower bound or an exact value"

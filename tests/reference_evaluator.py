@@ -217,6 +217,8 @@ def _reject_reason(report: TestReport, result: TestResult, indicator: Indicator,
     except (IncompatibleUnits, UnitError):
         return "unit_not_convertible", None, nd
     value = _round_converted(float(raw) * factor + offset, factor, offset)
+    if value != value or value in (float("inf"), float("-inf")):
+        return "value_out_of_range", None, nd
     if nd:
         if req.op not in _UPPER and req.op != "not_detected":
             return "not_detected_not_comparable", None, nd

@@ -1,0 +1,34 @@
+"""Edge inputs that must give verdicts, never tracebacks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from engine import Repository, application_from_data
+
+
+def _app(value: float, unit: str) -> dict[str, object]:
+    return {
+        "category": "coatings",
+        "product": {"model": "M", "parameters": {"base": "waterborne", "use": "interior_wall", "gloss_60": 5}},
+        "evidence": {"test_reports": [{"id": "R1", "laboratory": {"name": "L", "qualifications": ["CMA"]},
+                                       "issued": "2026-04-15", "model": "M",
+                                       "results": [{"indicator": "benzene", "value": value, "unit": unit}]}]},
+    }
+
+
+def test_value_that_overflows_in_the_limit_unit_is_not_acceptable() -> None:
+    repo = Repository.load()
+    app, doc, diags = application_from_data(_app(1.7e308, "%"))
+    assert app is not None and not diags
+    d = repo.check(app, doc, dt.date(2026, 11, 1))
+    assert (d.criterion("benzene").verdict, d.criterion("benzene").reason) == ("not_acceptable", "value_out_of_range")
+    assert d.outcome == "incomplete"
+
+
+def test_value_at_the_limit_in_another_unit_meets_it() -> None:
+    repo = Repository.load()
+    app, doc, _ = application_from_data(_app(0.01, "%"))  # 0.01 % = 100 mg/kg, the benzene limit
+    assert app is not None
+    c = repo.check(app, doc, dt.date(2026, 11, 1)).criterion("benzene")
+    assert c.verdict == "pass" and c.margin == 0.0
