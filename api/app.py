@@ -1,0 +1,98 @@
+"""`create_app(settings)`: the FastAPI application, its routers, error handlers and OpenAPI document."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from engine.schema_check import load_schema
+
+from . import web
+from .db import Database
+from .errors import BodyLimitMiddleware, install_error_handlers
+from .migrate import upgrade
+from .routers import catalogue, evaluations, health, keys, rulesets, self_checks
+from .schemas import APPLICATION_MARKER, APPLICATION_REF
+from .service import Services, load_repository
+from .settings import Settings, get_settings
+
+__all__ = ["create_app", "app_from_environment", "API_VERSION"]
+
+API_VERSION = "1.0.0"
+
+_DESCRIPTION = """Green product certification (China's unified 绿色产品认证) as a service.
+
+* **Certification bodies** evaluate applications; every binding decision is recorded with the application as
+  submitted, the rule-set version hash, the evaluation date (`as_of`), who asked and when. Records are never
+  changed: a re-evaluation is a new record linked to the earlier one, and any record can be re-run with the
+  rule-set content it was made with.
+* **Manufacturers** self-check the same way; a self-check is never binding and is stored only if asked.
+* **Rule authors** validate rule files and get every diagnostic.
+
+Authenticate with `Authorization: Bearer <key>` (keys: `greencert keys create`). Every error has the body
+`{"diagnostics": [{code, message, file, line, column, hint, field, severity}]}`.
+"""
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes,
+                         tags=app.openapi_tags)
+    application = copy.deepcopy(load_schema("application"))
+    application.pop("$schema", None)
+    application.pop("$id", None)
+    schema.setdefault("components", {}).setdefault("schemas", {})["Application"] = application
+    _link_application(schema)
+    app.openapi_schema = schema
+    return schema
+
+
+def _link_application(node: Any) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, dict) and value.get(APPLICATION_MARKER):
+                node[key] = dict(APPLICATION_REF)
+            else:
+                _link_application(value)
+    elif isinstance(node, list):
+        for item in node:
+            _link_application(item)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service. The rule sets load here (invalid rules stop it with their diagnostics); the
+    database schema is brought up to date when the app starts (`settings.auto_migrate`)."""
+    settings = settings or get_settings()
+    services = Services(settings=settings, db=Database(settings.database_url), repository=load_repository(settings))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.auto_migrate:
+            upgrade(services.db.engine)
+        services.repository.compile_all()
+        try:
+            yield
+        finally:
+            services.close()
+
+    app = FastAPI(title="greencert", version=API_VERSION, description=_DESCRIPTION, lifespan=lifespan,
+                  openapi_tags=[{"name": "catalogue"}, {"name": "evaluations"}, {"name": "self-checks"},
+                                {"name": "rule sets"}, {"name": "keys"}, {"name": "health"}])
+    app.state.services = services
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    for module in (catalogue, evaluations, self_checks, rulesets, keys, health, web):
+        app.include_router(module.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The uvicorn factory (`greencert serve`): settings from the environment and `.env`."""
+    return create_app(get_settings())

@@ -1,0 +1,172 @@
+"""The database: tables (SQLAlchemy 2), engines for SQLite (WAL) and PostgreSQL, and short transactions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Engine,
+    ForeignKey,
+    Index,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+__all__ = ["Base", "ApiKey", "RuleSetSnapshot", "DecisionRecord", "Database", "make_engine", "utcnow", "ROLES"]
+
+ROLES = ("certification_body", "manufacturer", "rule_author", "administrator")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Timestamps are UTC everywhere; SQLite keeps them naive, so the zone is put back on the way out."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ApiKey(Base):
+    """A Bearer key: only the sha256 of the whole token is kept; `id` is its public, listable part."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    organisation: Mapped[str] = mapped_column(String(200), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+
+
+class RuleSetSnapshot(Base):
+    """The content of a rule-set version, stored the first time a decision uses it, never changed."""
+
+    __tablename__ = "ruleset_snapshots"
+
+    version: Mapped[str] = mapped_column(String(100), primary_key=True)
+    ruleset_id: Mapped[str] = mapped_column(String(200))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON())
+    stored_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class DecisionRecord(Base):
+    """One evaluation, binding or a stored self-check. Rows are only ever inserted (the migration adds
+    triggers that refuse UPDATE and DELETE); a re-evaluation is a new row whose `supersedes` names the old."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    binding: Mapped[bool] = mapped_column(Boolean())
+    organisation: Mapped[str] = mapped_column(String(200))
+    api_key_id: Mapped[str] = mapped_column(String(40), ForeignKey("api_keys.id"))
+    category: Mapped[str] = mapped_column(String(100))
+    application_id: Mapped[str | None] = mapped_column(String(200))
+    product_model: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(20))
+    ruleset_id: Mapped[str] = mapped_column(String(200))
+    ruleset_version: Mapped[str] = mapped_column(String(100), ForeignKey("ruleset_snapshots.version"))
+    as_of: Mapped[dt.date] = mapped_column(Date())
+    application: Mapped[Any] = mapped_column(JSON())
+    decision: Mapped[dict[str, Any]] = mapped_column(JSON())
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    supersedes: Mapped[str | None] = mapped_column(String(36), ForeignKey("decisions.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("organisation", "idempotency_key", name="uq_decisions_organisation_idempotency_key"),
+        Index("ix_decisions_organisation_binding_created", "organisation", "binding", "created_at"),
+        Index("ix_decisions_supersedes", "supersedes"),
+    )
+
+
+def _sqlite_file(url: str) -> Path | None:
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
+
+
+def make_engine(url: str) -> Engine:
+    """SQLite: WAL, synchronous=FULL, foreign keys on, and BEGIN emitted by us so that write transactions
+    can take the write lock up front (BEGIN IMMEDIATE) instead of failing to upgrade a read lock."""
+    path = _sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # the driver must not BEGIN on its own; `_on_begin` does
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("greencert_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """One engine and two kinds of short transaction: `read()` and `write()` (commits on success)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        self.dialect = self.engine.dialect.name
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(self.engine.execution_options(greencert_write=True), expire_on_commit=False)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._read() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with self._write() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,67 @@
+"""The routes' dependencies, as `Annotated` aliases: services, the clock, the caller and their role."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from .errors import ApiError
+from .keys import Principal, authenticate
+from .schemas import IDEMPOTENCY_KEY_PATTERN
+from .service import Services
+
+__all__ = ["ServicesDep", "TodayDep", "AsOf", "IdempotencyKey", "AnyRole", "CertificationBody", "Manufacturer",
+           "RuleAuthor", "Administrator", "get_services", "get_today", "get_principal", "require"]
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def get_today() -> dt.date:
+    """The service's clock, read only here; tests override it with `app.dependency_overrides`."""
+    return dt.date.today()
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+TodayDep = Annotated[dt.date, Depends(get_today)]
+AsOf = Annotated[dt.date | None, Query(
+    description="evaluation date (YYYY-MM-DD); default today. The decision records it.", examples=["2026-11-01"])]
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=200, pattern=IDEMPOTENCY_KEY_PATTERN,
+    description="a retried request with the same key returns the first record instead of making a second")]
+
+_bearer = HTTPBearer(auto_error=False, description="an API key made with `greencert keys create`")
+
+
+def get_principal(services: ServicesDep,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None:
+        raise ApiError.one(401, "unauthenticated", "this endpoint needs an API key",
+                           hint="send `Authorization: Bearer <key>`", headers=challenge)
+    principal = authenticate(services.db, credentials.credentials)
+    if principal is None:
+        raise ApiError.one(401, "invalid_api_key", "the API key is unknown or revoked", headers=challenge)
+    return principal
+
+
+def require(*roles: str) -> Callable[[Principal], Principal]:
+    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if principal.role not in roles:
+            raise ApiError.one(403, "forbidden", f"role `{principal.role}` may not do this",
+                               hint="needs " + " or ".join(f"`{r}`" for r in roles))
+        return principal
+    return check
+
+
+AnyRole = Annotated[Principal, Depends(get_principal)]
+CertificationBody = Annotated[Principal, Depends(require("certification_body"))]
+Manufacturer = Annotated[Principal, Depends(require("manufacturer"))]
+RuleAuthor = Annotated[Principal, Depends(require("rule_author", "administrator"))]
+Administrator = Annotated[Principal, Depends(require("administrator"))]

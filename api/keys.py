@@ -1,0 +1,83 @@
+"""API keys: created with a random secret shown once, stored as a sha256 hash, bound to organisation + role."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from .db import ROLES, ApiKey, Database, utcnow
+
+__all__ = ["Principal", "CreatedKey", "create_key", "list_keys", "revoke_key", "authenticate", "hash_token",
+           "TOKEN_PREFIX"]
+
+TOKEN_PREFIX = "gck"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: the key's id (recorded with every decision), organisation and role."""
+
+    key_id: str
+    organisation: str
+    role: str
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    id: str
+    token: str  # the only time the secret exists outside the caller's hands
+    organisation: str
+    role: str
+    name: str | None
+    created_at: dt.datetime
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_key(db: Database, organisation: str, role: str, name: str | None = None) -> CreatedKey:
+    if role not in ROLES:
+        raise ValueError(f"unknown role `{role}`")
+    if not organisation.strip():
+        raise ValueError("the organisation must not be empty")
+    key_id = "key_" + secrets.token_hex(8)
+    token = f"{TOKEN_PREFIX}_{key_id[4:]}_{secrets.token_urlsafe(32)}"
+    now = utcnow()
+    with db.write() as session:
+        session.add(ApiKey(id=key_id, secret_hash=hash_token(token), organisation=organisation, role=role, name=name,
+                           created_at=now, revoked_at=None))
+    return CreatedKey(key_id, token, organisation, role, name, now)
+
+
+def list_keys(db: Database, organisation: str | None = None) -> list[ApiKey]:
+    with db.read() as session:
+        query = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)
+        if organisation is not None:
+            query = query.where(ApiKey.organisation == organisation)
+        return list(session.scalars(query))
+
+
+def revoke_key(db: Database, key_id: str) -> ApiKey | None:
+    """Mark a key revoked (kept, since decisions name the key that asked); None if there is no such key."""
+    with db.write() as session:
+        key = session.get(ApiKey, key_id)
+        if key is None:
+            return None
+        if key.revoked_at is None:
+            key.revoked_at = utcnow()
+        return key
+
+
+def authenticate(db: Database, token: str) -> Principal | None:
+    if not token.startswith(TOKEN_PREFIX + "_") or len(token) > 200:
+        return None
+    with db.read() as session:
+        key = session.scalars(select(ApiKey).where(ApiKey.secret_hash == hash_token(token))).first()
+        if key is None or key.revoked_at is not None:
+            return None
+        return Principal(key.id, key.organisation, key.role)

@@ -1,0 +1,52 @@
+"""Shared OpenAPI pieces of the routers: documented error responses and the application request body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..examples import APPLICATION_EXAMPLES
+from ..schemas import APPLICATION_REF, ErrorBody
+
+__all__ = ["ERRORS", "AUTH_ERRORS", "APPLICATION_BODY", "responses"]
+
+_DESCRIPTIONS = {
+    401: "no API key, or an unknown or revoked one",
+    403: "the key's role may not use this endpoint",
+    404: "no such record for this organisation (records of other organisations are not found either)",
+    413: "the body is over the configured size",
+    415: "the body is neither JSON nor YAML",
+    422: "the request or the application is invalid; each diagnostic names its field",
+    503: "the database cannot be reached",
+}
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody, "description": text}
+                                           for code, text in _DESCRIPTIONS.items()}
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {code: ERRORS[code] for code in (401, 403, 503)}
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {**AUTH_ERRORS, **{code: ERRORS[code] for code in codes}}
+
+
+_YAML_EXAMPLE = """format: greencert/application@1
+category: coatings
+product:
+  model: LW-2100
+  parameters: {base: waterborne, use: interior_wall, gloss_60: 5}
+evidence:
+  test_reports:
+    - id: CMA-2026-0415
+      laboratory: {name: Guangdong Inspection Institute, qualifications: [CMA]}
+      issued: 2026-04-15
+      model: LW-2100
+      results:
+        - {indicator: benzene, value: 20, unit: mg/kg}
+"""
+
+APPLICATION_BODY: dict[str, Any] = {"requestBody": {
+    "required": True,
+    "description": "a `greencert/application@1` document, as JSON or as YAML (YAML diagnostics carry line and column)",
+    "content": {
+        "application/json": {"schema": APPLICATION_REF, "examples": APPLICATION_EXAMPLES},
+        "application/yaml": {"schema": {"type": "string"}, "examples": {"yaml": {"value": _YAML_EXAMPLE}}},
+    },
+}}

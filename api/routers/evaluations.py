@@ -1,0 +1,139 @@
+"""Binding evaluations by certification bodies: submit, read, list, re-evaluate, reproduce, batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from .. import service
+from ..deps import AsOf, CertificationBody, IdempotencyKey, ServicesDep, TodayDep
+from ..errors import ApiError
+from ..keys import Principal
+from ..schemas import (
+    BatchOut,
+    EvaluationBatchIn,
+    EvaluationDetail,
+    EvaluationOut,
+    EvaluationPage,
+    Outcome,
+    Reproduction,
+)
+from .common import APPLICATION_BODY, responses
+
+__all__ = ["router", "RecordId", "list_query", "batch_view", "outcome_view", "check_batch_size"]
+
+router = APIRouter(prefix="/v1/evaluations", tags=["evaluations"])
+
+RecordId = Annotated[str, Path(max_length=36, description="the record id returned on submission",
+                                examples=["6f1c2b1e-8a0e-4c8a-9a57-3d1f0c1d2e3f"])]
+
+
+def outcome_view(out: service.Outcome, principal: Principal, response: Response | None = None) -> dict[str, Any]:
+    if response is not None and out.replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return service.record_view(out.record, decision=out.decision, principal=principal, as_of=out.as_of)
+
+
+def batch_view(results: list[service.BatchResult], principal: Principal) -> dict[str, Any]:
+    summary = {"granted": 0, "refused": 0, "incomplete": 0, "invalid": 0}
+    items = []
+    for r in results:
+        view = outcome_view(r.outcome, principal) if r.outcome is not None else None
+        if view is None:
+            summary["invalid"] += 1
+        else:
+            summary[view["decision"]["outcome"]] += 1
+        items.append({"index": r.index, "status": r.status, "evaluation": view,
+                      "diagnostics": [d.to_dict() for d in r.diagnostics]})
+    return {"results": items, "summary": summary}
+
+
+def list_query(services: service.Services, principal: Principal, binding: bool, *, category: str | None,
+               outcome: str | None, as_of_from: dt.date | None, as_of_to: dt.date | None,
+               submitted_from: dt.date | None, submitted_to: dt.date | None, limit: int, offset: int) -> dict[str, Any]:
+    filters = service.Filters(category, outcome, as_of_from, as_of_to, submitted_from, submitted_to)
+    rows, total = service.list_records(services.db, principal, binding=binding, filters=filters, limit=limit,
+                                       offset=offset)
+    return {"items": [service.summary_view(r) for r in rows], "total": total, "limit": limit, "offset": offset}
+
+
+@router.post("", status_code=201, response_model=EvaluationOut, openapi_extra=APPLICATION_BODY,
+             responses={200: {"model": EvaluationOut, "description": "replayed: the record first made with this "
+                              "Idempotency-Key"}, **responses(404, 413, 415, 422)},
+             summary="Evaluate an application and record the binding decision")
+async def submit(request: Request, response: Response, services: ServicesDep, principal: CertificationBody,
+                 today: TodayDep, as_of: AsOf = None, idempotency_key: IdempotencyKey = None,
+                 supersedes: Annotated[str | None, Query(max_length=36, description="id of an earlier evaluation "
+                                                         "of yours that this one re-evaluates")] = None,
+                 ) -> dict[str, Any]:
+    body = await request.body()
+    out = await run_in_threadpool(
+        service.submit, services, principal, body, request.headers.get("content-type"), as_of=as_of, today=today,
+        binding=True, store=True, idempotency_key=idempotency_key, supersedes=supersedes)
+    return outcome_view(out, principal, response)
+
+
+@router.get("", response_model=EvaluationPage, responses=responses(422),
+            summary="Your organisation's evaluations, newest first, filtered")
+def list_evaluations(services: ServicesDep, principal: CertificationBody,
+                     category: Annotated[str | None, Query(max_length=100)] = None,
+                     outcome: Outcome | None = None,
+                     as_of_from: Annotated[dt.date | None, Query(description="evaluation date on or after")] = None,
+                     as_of_to: Annotated[dt.date | None, Query(description="evaluation date on or before")] = None,
+                     submitted_from: Annotated[dt.date | None, Query(description="recorded on or after (UTC)")] = None,
+                     submitted_to: Annotated[dt.date | None, Query(description="recorded on or before (UTC)")] = None,
+                     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = service.DEFAULT_PAGE,
+                     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> dict[str, Any]:
+    return list_query(services, principal, True, category=category, outcome=outcome, as_of_from=as_of_from,
+                      as_of_to=as_of_to, submitted_from=submitted_from, submitted_to=submitted_to, limit=limit,
+                      offset=offset)
+
+
+@router.post("/batch", response_model=BatchOut, responses=responses(413, 422),
+             summary="Evaluate many applications; a result or the diagnostics for each item")
+def submit_batch(payload: EvaluationBatchIn, services: ServicesDep, principal: CertificationBody, today: TodayDep,
+                 as_of: AsOf = None) -> dict[str, Any]:
+    check_batch_size(services, len(payload.items))
+    results = service.submit_batch(services, principal, payload.items, as_of=as_of, today=today, binding=True,
+                                   store=True)
+    return batch_view(results, principal)
+
+
+def check_batch_size(services: service.Services, count: int) -> None:
+    limit = services.settings.max_batch_items
+    if count > limit:
+        raise ApiError.one(422, "batch_too_large", f"the batch has {count} items, more than the limit of {limit}",
+                                   field="items", hint="split it into several requests")
+
+
+@router.get("/{evaluation_id}", response_model=EvaluationDetail, responses=responses(404, 422),
+            summary="One of your evaluations, with the application as submitted")
+def get_evaluation(evaluation_id: RecordId, services: ServicesDep, principal: CertificationBody) -> dict[str, Any]:
+    rec = service.get_record(services.db, principal, evaluation_id, binding=True)
+    return {**service.record_view(rec), "application": rec.application,
+            "superseded_by": service.superseded_by(services.db, rec)}
+
+
+@router.post("/{evaluation_id}/re-evaluations", status_code=201, response_model=EvaluationOut,
+             responses={200: {"model": EvaluationOut, "description": "replayed (Idempotency-Key)"},
+                        **responses(404, 422)},
+             summary="Decide a recorded application again with the rules in force now (a new, linked record)")
+def reevaluate(evaluation_id: RecordId, response: Response, services: ServicesDep, principal: CertificationBody,
+               today: TodayDep, as_of: AsOf = None, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    out = service.reevaluate(services, principal, evaluation_id, as_of=as_of, today=today,
+                             idempotency_key=idempotency_key)
+    return outcome_view(out, principal, response)
+
+
+@router.get("/{evaluation_id}/reproduction", response_model=Reproduction, responses=responses(404, 422),
+            summary="Re-run a recorded decision with the rule-set version it was made with; it must be identical")
+def reproduce(evaluation_id: RecordId, services: ServicesDep, principal: CertificationBody) -> dict[str, Any]:
+    result = service.reproduce(services, principal, evaluation_id)
+    rec = result.record
+    return {"id": rec.id, "identical": not result.differences and result.reproduced is not None,
+            "ruleset_version": rec.ruleset_version, "as_of": rec.as_of, "differences": result.differences,
+            "stored": rec.decision, "reproduced": result.reproduced}

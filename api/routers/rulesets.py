@@ -1,0 +1,125 @@
+"""Rule sets: the versions in force with their content hashes, stored snapshots, and validating a rule file."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Path, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
+
+from engine import Diagnostic, load
+from engine.yamlsource import parse_text
+
+from ..deps import AnyRole, AsOf, RuleAuthor, ServicesDep, TodayDep
+from ..errors import not_found
+from ..examples import RULE_FILE
+from ..schemas import RuleSetList, RuleSetSnapshotOut, ValidationReport
+from ..service import Services, stored_snapshot, yaml_has_aliases
+from ..settings import Settings
+from .common import responses
+
+__all__ = ["router", "validate_rule_file"]
+
+router = APIRouter(prefix="/v1/rulesets", tags=["rule sets"])
+
+
+@router.get("", response_model=RuleSetList, responses=responses(422),
+            summary="Rule-set versions accepted on `as_of` (every version with `all=true`), with content hashes")
+def list_rulesets(services: ServicesDep, _who: AnyRole, today: TodayDep, as_of: AsOf = None,
+                  all: Annotated[bool, Query(description="list every shipped version")] = False,
+                  ) -> dict[str, Any]:
+    repo = services.repository
+    day = as_of or today
+    items = []
+    for rid, rs in repo.rulesets.items():
+        if all or rs.in_force.accepts(day):
+            items.append({"ruleset_id": rid, "category": rs.category, "standard": rs.standard,
+                          "implementation_rule": rs.implementation_rule, "in_force_from": rs.in_force.from_,
+                          "until": rs.in_force.until, "accepted_until": rs.in_force.accepted_until,
+                          "current": rs.in_force.current(day), "version": repo.versions[rid]})
+    return {"as_of": day, "rulesets": items}
+
+
+@router.get("/versions/{version}", response_model=RuleSetSnapshotOut, responses=responses(404),
+            summary="The full content of a rule-set version: stored ones, and those shipped now")
+def get_version(version: Annotated[str, Path(max_length=100, examples=["sha256:c18054b9…"])], services: ServicesDep,
+                _who: AnyRole) -> dict[str, Any]:
+    snap = stored_snapshot(services.db, version)
+    if snap is not None:
+        return {"version": snap.version, "ruleset_id": snap.ruleset_id, "stored_at": snap.stored_at,
+                "snapshot": snap.snapshot}
+    repo = services.repository
+    for rid, v in repo.versions.items():
+        if v == version:
+            return {"version": v, "ruleset_id": rid, "stored_at": None, "snapshot": repo.snapshot(rid)}
+    raise not_found("rule-set version", version)
+
+
+def validate_rule_file(settings: Settings, filename: str | None, content: bytes) -> dict[str, Any]:
+    """Run every loading stage on one uploaded catalogue or rule-set file (a rule set is checked against
+    the service's catalogue); diagnostics name the file as uploaded."""
+    name = FilePath(filename or "upload.yaml").name or "upload.yaml"
+    name = name[:200]
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return _report("unknown", [], [Diagnostic("file_encoding_error", f"file is not valid utf-8 ({e.reason})", name)])
+    if yaml_has_aliases(text):
+        return _report("unknown", [], [Diagnostic("yaml_alias_refused", "YAML aliases are not accepted in uploads", name,
+                                                  hint="expand anchors (`&a` / `*a`) before uploading")])
+    try:
+        doc, diags = parse_text(text, name)
+    except RecursionError:
+        return _report("unknown", [], [Diagnostic("yaml_syntax_error", "the file is nested too deeply", name)])
+    if doc is None or diags:
+        return _report("unknown", [], diags)
+    data = doc.data if isinstance(doc.data, dict) else {}
+    fmt = data.get("format")
+    kind = "catalog" if fmt == "greencert/catalog@1" or isinstance(data.get("category"), dict) else (
+        "ruleset" if fmt == "greencert/ruleset@1" or "criteria" in data else "unknown")
+    suffix = FilePath(name).suffix if FilePath(name).suffix in (".yaml", ".yml", ".json") else ".yaml"
+    with tempfile.TemporaryDirectory(prefix="greencert-upload-") as tmp:
+        path = FilePath(tmp) / ("upload" + suffix)
+        path.write_text(text, encoding="utf-8")
+        paths = [path] if kind != "ruleset" else [settings.catalog_dir, path]
+        try:
+            result = load(paths, with_default_catalog=False)
+        except RecursionError:
+            return _report(kind, [], [Diagnostic("yaml_syntax_error", "the file is nested too deeply", name)])
+        resolved = path.resolve()
+
+        def rename(d: Diagnostic) -> Diagnostic:
+            if d.file is None:
+                return d
+            try:
+                ours = FilePath(d.file).resolve() == resolved
+            except OSError:  # pragma: no cover
+                ours = False
+            return Diagnostic(d.code, d.message, name, d.line, d.column, d.hint, d.field, d.severity) if ours else d
+
+        diagnostics = [rename(d) for d in result.diagnostics]
+    ids = sorted(result.rulesets) if kind == "ruleset" else sorted(result.categories) if kind == "catalog" else []
+    return {"ok": result.ok and kind != "unknown", "kind": kind, "ids": ids if result.ok else [],
+            "diagnostics": [d.to_dict() for d in diagnostics]}
+
+
+def _report(kind: str, ids: list[str], diags: list[Diagnostic]) -> dict[str, Any]:
+    return {"ok": False, "kind": kind, "ids": ids, "diagnostics": [d.to_dict() for d in diags]}
+
+
+@router.post("/validate", response_model=ValidationReport, responses=responses(413, 422),
+             summary="Validate an uploaded rule-set or catalogue file and get every diagnostic (rule authors)",
+             openapi_extra={"requestBody": {"content": {"multipart/form-data": {
+                 "examples": {"broken": {"value": {"file": RULE_FILE}}}}}}})
+async def validate(file: Annotated[UploadFile, File(description="one YAML or JSON rule-set or catalogue file")],
+                   services: ServicesDep, _who: RuleAuthor) -> dict[str, Any]:
+    content = await file.read()
+    return await run_in_threadpool(_validate, services, file.filename, content)
+
+
+def _validate(services: Services, filename: str | None, content: bytes) -> dict[str, Any]:
+    return validate_rule_file(services.settings, filename, content)
+
+

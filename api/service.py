@@ -1,0 +1,572 @@
+"""What the routes do: parse, evaluate with the engine, record decisions append-only, replay, reproduce."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import hashlib
+import json
+import math
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from sqlalchemy import Select, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+
+from engine import Decision, Diagnostic, DiagnosticError, Repository, application_from_data, parse_application
+
+from .db import Database, DecisionRecord, RuleSetSnapshot, utcnow
+from .errors import ApiError, not_found
+from .keys import Principal
+from .settings import Settings
+
+__all__ = ["Services", "Submission", "Outcome", "Filters", "BatchResult", "load_repository", "parse_body",
+           "from_data", "yaml_has_aliases", "submit", "submit_batch", "get_record", "superseded_by", "list_records",
+           "reevaluate", "reproduce", "record_view", "summary_view", "stored_snapshot", "MAX_MAGNITUDE",
+           "DEFAULT_PAGE", "MAX_PAGE"]
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
+_SNAPSHOT_CACHE = 16
+
+
+def load_repository(settings: Settings) -> Repository:
+    """The rule sets the service evaluates with: the catalogue, the rules directories of `settings` and the
+    certification bodies' overlays (`GREENCERT_OVERLAY_DIRS`), merged and recorded in every version hash."""
+    return Repository.load([settings.catalog_dir, *settings.rules_dirs], settings.overlay_dirs)
+
+
+@dataclass
+class Services:
+    """Everything a request needs, built once per process by create_app."""
+
+    settings: Settings
+    db: Database
+    repository: Repository
+    stored_versions: set[str] = field(default_factory=set)  # versions known to be in ruleset_snapshots
+    _snapshot_repos: collections.OrderedDict[str, Repository] = field(default_factory=collections.OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def close(self) -> None:
+        """Free the compiled rule sets (durable-rules memory) and the database connections."""
+        with self._lock:
+            repos = list(self._snapshot_repos.values())
+            self._snapshot_repos.clear()
+        for repo in repos:
+            repo.close()
+        self.repository.close()
+        self.db.dispose()
+
+    def snapshot_repository(self, version: str) -> Repository | None:
+        """The rule set exactly as it was when `version` decided, rebuilt from its stored snapshot."""
+        with self._lock:
+            repo = self._snapshot_repos.get(version)
+            if repo is not None:
+                self._snapshot_repos.move_to_end(version)
+                return repo
+        snap = stored_snapshot(self.db, version)
+        if snap is None:
+            return None
+        repo = Repository.from_snapshots([snap.snapshot])
+        with self._lock:
+            self._snapshot_repos[version] = repo
+            while len(self._snapshot_repos) > _SNAPSHOT_CACHE:
+                # dropped, not closed: a request may still be evaluating with it; durable frees it on collection
+                self._snapshot_repos.popitem(last=False)
+        return repo
+
+
+# ------------------------------------------------------------------------------------------------ input
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"`{name}` is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number `{text[:40]}` is too large")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    value = int(text)
+    if abs(value) > 2 ** 53:
+        _finite_float(text)  # raises when not even a double can hold it
+    return value
+
+
+def parse_json(body: bytes) -> Any:
+    """Strict JSON: no NaN/Infinity, no numbers a double cannot hold; problems become diagnostics."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ApiError.one(422, "json_syntax_error", f"the body is not valid utf-8 ({e.reason})", hint="send UTF-8 JSON") \
+            from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_bounded_int)
+    except json.JSONDecodeError as e:
+        raise ApiError(422, [Diagnostic("json_syntax_error", e.msg[:1].lower() + e.msg[1:], "<request>", e.lineno,
+                                        e.colno, hint="send the body as a JSON object")]) from None
+    except ValueError as e:
+        raise ApiError.one(422, "json_value_error", str(e), hint="numbers must be finite and fit a double") from None
+    except RecursionError:
+        raise ApiError.one(422, "json_syntax_error", "the body is nested too deeply") from None
+
+
+def yaml_has_aliases(text: str) -> bool:
+    """Aliases let a small document expand into a huge one (a "billion laughs"); uploads may not use them."""
+    try:
+        return any(isinstance(t, yaml.AliasToken) for t in yaml.scan(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError:
+        return False  # the parser reports the syntax error with its position
+
+
+_YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """An application as received: its data (what is stored) and the engine's typed reading of it."""
+
+    data: Any
+    app: Any
+    doc: Any
+
+
+def parse_body(body: bytes, content_type: str | None) -> Submission:
+    """JSON (default) or YAML; YAML diagnostics carry line and column, JSON ones the field path."""
+    if not body.strip():
+        raise ApiError.one(422, "request_validation_error", "a request body is required",
+                           hint="send the application as JSON (see the examples)")
+    media = (content_type or "application/json").split(";")[0].strip().lower()
+    if media in _YAML_TYPES:
+        try:
+            text = body.decode("utf-8")
+            if yaml_has_aliases(text):
+                raise ApiError.one(422, "yaml_alias_refused", "YAML aliases are not accepted in request bodies",
+                                   hint="expand anchors (`&a` / `*a`) before sending")
+            app, doc, diags = parse_application(text, "<request>")
+        except UnicodeDecodeError as e:
+            raise ApiError.one(422, "yaml_syntax_error", f"the body is not valid utf-8 ({e.reason})") from None
+        except RecursionError:
+            raise ApiError.one(422, "yaml_syntax_error", "the body is nested too deeply") from None
+        if diags or app is None or doc is None:
+            raise ApiError(422, diags)
+        _check_safe(doc.data)
+        return Submission(doc.data, app, doc)
+    if media != "application/json" and not media.endswith("+json"):
+        raise ApiError.one(415, "unsupported_media_type", f"cannot read a body of type `{media[:100]}`",
+                           hint="send `application/json` (or `application/yaml`)")
+    return from_data(parse_json(body))
+
+
+# Measurements and parameters beyond this cannot be physical; they can overflow to infinity when converted to
+# the limit's unit, which the engine cannot evaluate (see the API report), so they are refused at the door.
+MAX_MAGNITUDE = 1e100
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, e.g. JSON "\ud800"
+        return False
+    return True
+
+
+def _unsafe_field(data: Any) -> tuple[str, str] | None:
+    """The first field the service cannot take: text with a NUL or a lone surrogate (no database stores it),
+    or a number of absurd magnitude. Returns (field path, problem). Iterative: nesting depth cannot hurt it."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if not _storable(value):
+                return path, "text must not contain NUL characters or lone surrogates"
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            if abs(value) > MAX_MAGNITUDE:
+                return path, f"number `{value:.3g}` is out of range (at most 1e100 in magnitude)"
+        elif isinstance(value, dict):
+            items = list(value.items())
+            for key, _ in items:
+                if not _storable(str(key)):
+                    return (f"{path}.{key}" if path else str(key)), "field names must not contain NUL characters"
+            stack.extend(((f"{path}.{k}" if path else str(k)), v) for k, v in reversed(items))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(value))))
+    return None
+
+
+def _check_safe(data: Any) -> None:
+    found = _unsafe_field(data)
+    if found is not None:
+        where, problem = found
+        raise ApiError.one(422, "application_value_error", problem, field=where or None)
+
+
+def from_data(data: Any) -> Submission:
+    if not isinstance(data, dict):
+        raise ApiError.one(422, "application_schema_error", "the application must be a JSON object",
+                           hint="see the `granted` example in the OpenAPI document")
+    _check_safe(data)
+    try:
+        app, doc, diags = application_from_data(data)
+    except RecursionError:
+        raise ApiError.one(422, "application_schema_error", "the application is nested too deeply") from None
+    if diags or app is None:
+        raise ApiError(422, diags)
+    return Submission(data, app, doc)
+
+
+def _evaluate(repo: Repository, sub: Submission, as_of: dt.date, binding: bool) -> Decision:
+    try:
+        return repo.check(sub.app, sub.doc, as_of, binding=binding)
+    except DiagnosticError as e:
+        raise ApiError(422, e.diagnostics) from None
+
+
+# ------------------------------------------------------------------------------------------------ records
+
+def _request_hash(kind: str, payload: Any) -> str:
+    text = json.dumps({"kind": kind, "payload": payload}, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def stored_snapshot(db: Database, version: str) -> RuleSetSnapshot | None:
+    with db.read() as session:
+        return session.get(RuleSetSnapshot, version)
+
+
+def _store_snapshot(services: Services, session: Any, repo: Repository, decision: Decision) -> None:
+    version = decision.ruleset_version
+    if version in services.stored_versions:
+        return
+    snapshot = repo.snapshot(decision.ruleset_id)
+    if snapshot.get("version") != version:  # pragma: no cover - the engine guarantees this
+        raise RuntimeError(f"snapshot of `{decision.ruleset_id}` has version {snapshot.get('version')}, not {version}")
+    insert = pg_insert if services.db.dialect == "postgresql" else sqlite_insert
+    session.execute(insert(RuleSetSnapshot).values(version=version, ruleset_id=decision.ruleset_id,
+                                                   snapshot=snapshot, stored_at=utcnow())
+                    .on_conflict_do_nothing(index_elements=["version"]))
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A decision made and waiting to be recorded."""
+
+    data: Any
+    decision: Decision
+    as_of: dt.date
+    supersedes: str | None
+    idempotency_key: str | None
+    request_hash: str | None
+
+
+def _row(principal: Principal, binding: bool, p: Pending) -> DecisionRecord:
+    d = p.decision
+    return DecisionRecord(
+        id=str(uuid.uuid4()), binding=binding, organisation=principal.organisation, api_key_id=principal.key_id,
+        category=d.category, application_id=d.application_id, product_model=d.product_model, outcome=d.outcome,
+        ruleset_id=d.ruleset_id, ruleset_version=d.ruleset_version, as_of=p.as_of, application=p.data,
+        decision=d.to_dict(), created_at=utcnow(), supersedes=p.supersedes, idempotency_key=p.idempotency_key,
+        request_hash=p.request_hash)
+
+
+def _insert(services: Services, repo: Repository, principal: Principal, binding: bool,
+            pending: Sequence[Pending]) -> list[DecisionRecord]:
+    rows = [_row(principal, binding, p) for p in pending]
+    with services.db.write() as session:
+        for p in pending:
+            _store_snapshot(services, session, repo, p.decision)
+        session.add_all(rows)
+    services.stored_versions.update(p.decision.ruleset_version for p in pending)
+    return rows
+
+
+def _find_idempotent(db: Database, principal: Principal, key: str) -> DecisionRecord | None:
+    with db.read() as session:
+        return session.scalars(select(DecisionRecord).where(DecisionRecord.organisation == principal.organisation,
+                                                           DecisionRecord.idempotency_key == key)).first()
+
+
+def _replay(existing: DecisionRecord, request_hash: str) -> DecisionRecord:
+    if existing.request_hash != request_hash:
+        raise ApiError.one(422, "idempotency_key_reused",
+                           "this Idempotency-Key was already used for a different request",
+                           hint=f"it recorded `{existing.id}`; use a new key for a new request", field="Idempotency-Key")
+    return existing
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of a submission: the record (None for an unstored self-check) or the bare decision."""
+
+    record: DecisionRecord | None
+    decision: Decision | None
+    replayed: bool
+    as_of: dt.date
+
+
+def _record_one(services: Services, repo: Repository, principal: Principal, binding: bool, pending: Pending) -> Outcome:
+    try:
+        (row,) = _insert(services, repo, principal, binding, [pending])
+    except IntegrityError:
+        # a concurrent request with the same Idempotency-Key won the race: answer with its record
+        if pending.idempotency_key is None or pending.request_hash is None:
+            raise
+        existing = _find_idempotent(services.db, principal, pending.idempotency_key)
+        if existing is None:
+            raise
+        return Outcome(_replay(existing, pending.request_hash), None, True, existing.as_of)
+    return Outcome(row, pending.decision, False, pending.as_of)
+
+
+def submit(services: Services, principal: Principal, body: bytes, content_type: str | None, *, as_of: dt.date | None,
+           today: dt.date, binding: bool, store: bool, idempotency_key: str | None,
+           supersedes: str | None = None) -> Outcome:
+    kind = "evaluation" if binding else "self_check"
+    sub = parse_body(body, content_type)
+    request_hash = _request_hash(kind, {"as_of": as_of, "supersedes": supersedes, "application": sub.data})
+    if store and idempotency_key is not None:
+        existing = _find_idempotent(services.db, principal, idempotency_key)
+        if existing is not None:
+            return Outcome(_replay(existing, request_hash), None, True, existing.as_of)
+    if supersedes is not None:
+        get_record(services.db, principal, supersedes, binding=binding)  # 404 unless it is the caller's own
+    day = as_of or today
+    repo = services.repository
+    decision = _evaluate(repo, sub, day, binding)
+    if not store:
+        return Outcome(None, decision, False, day)
+    pending = Pending(sub.data, decision, day, supersedes, idempotency_key, request_hash)
+    return _record_one(services, repo, principal, binding, pending)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    index: int
+    status: int
+    outcome: Outcome | None = None
+    diagnostics: Sequence[Diagnostic] = ()
+
+
+def submit_batch(services: Services, principal: Principal, items: Sequence[Any], *, as_of: dt.date | None,
+                 today: dt.date, binding: bool, store: bool) -> list[BatchResult]:
+    """Each item is decided on its own; the new records are written in one transaction (one commit)."""
+    kind = "evaluation" if binding else "self_check"
+    repo = services.repository
+    results: dict[int, BatchResult] = {}
+    pending: list[tuple[int, Pending]] = []
+    seen_keys: dict[str, tuple[int, str]] = {}
+    repeats: dict[int, int] = {}  # item -> the earlier item of this batch with the same idempotency key
+    for index, item in enumerate(items):
+        try:
+            day = item.as_of or as_of or today
+            sub = from_data(item.application)
+            key = item.idempotency_key if store else None
+            request_hash = _request_hash(kind, {"as_of": item.as_of or as_of, "supersedes": None,
+                                                "application": sub.data})
+            if key is not None:
+                if key in seen_keys:
+                    earlier, earlier_hash = seen_keys[key]
+                    if earlier_hash != request_hash:
+                        raise ApiError.one(422, "idempotency_key_reused",
+                                           f"item {earlier} of this batch already uses this idempotency key",
+                                           field=f"items[{index}].idempotency_key")
+                    repeats[index] = earlier
+                    continue
+                seen_keys[key] = (index, request_hash)
+                existing = _find_idempotent(services.db, principal, key)
+                if existing is not None:
+                    results[index] = BatchResult(index, 200, Outcome(_replay(existing, request_hash), None, True,
+                                                                      existing.as_of))
+                    continue
+            decision = _evaluate(repo, sub, day, binding)
+            if not store:
+                results[index] = BatchResult(index, 200, Outcome(None, decision, False, day))
+                continue
+            pending.append((index, Pending(sub.data, decision, day, None, key, request_hash)))
+        except ApiError as e:
+            diags = [_prefix(d, index) for d in e.diagnostics]
+            results[index] = BatchResult(index, e.status, None, diags)
+    if pending:
+        try:
+            rows = _insert(services, repo, principal, binding, [p for _, p in pending])
+            for (index, p), row in zip(pending, rows):
+                results[index] = BatchResult(index, 201, Outcome(row, p.decision, False, p.as_of))
+        except IntegrityError:
+            # a concurrent retry recorded some of these keys first: record item by item, replaying those
+            for index, p in pending:
+                try:
+                    out = _record_one(services, repo, principal, binding, p)
+                    results[index] = BatchResult(index, 200 if out.replayed else 201, out)
+                except ApiError as e:
+                    results[index] = BatchResult(index, e.status, None, [_prefix(d, index) for d in e.diagnostics])
+    for index, first_index in repeats.items():
+        first = results[first_index]
+        if first.outcome is None:
+            results[index] = BatchResult(index, first.status, None, [_prefix(d, index) for d in first.diagnostics])
+        else:
+            results[index] = BatchResult(index, 200, Outcome(first.outcome.record, first.outcome.decision, True,
+                                                             first.outcome.as_of))
+    return [results[i] for i in range(len(items))]
+
+
+def _prefix(d: Diagnostic, index: int) -> Diagnostic:
+    if d.field is None:
+        field_name = f"items[{index}].application"
+    elif d.field == "Idempotency-Key":
+        field_name = f"items[{index}].idempotency_key"
+    elif d.field.startswith("items["):
+        field_name = d.field
+    else:
+        field_name = f"items[{index}].application.{d.field}"
+    return Diagnostic(d.code, d.message, d.file, d.line, d.column, d.hint, field_name, d.severity)
+
+
+# ------------------------------------------------------------------------------------------------ reading
+
+def get_record(db: Database, principal: Principal, record_id: str, *, binding: bool) -> DecisionRecord:
+    what = "evaluation" if binding else "self-check"
+    if len(record_id) > 36:
+        raise not_found(what, record_id[:36] + "…")
+    with db.read() as session:
+        rec = session.get(DecisionRecord, record_id)
+    if rec is None or rec.organisation != principal.organisation or rec.binding != binding:
+        raise not_found(what, record_id)
+    return rec
+
+
+def superseded_by(db: Database, rec: DecisionRecord) -> list[str]:
+    with db.read() as session:
+        return list(session.scalars(select(DecisionRecord.id).where(DecisionRecord.supersedes == rec.id,
+                                                                    DecisionRecord.organisation == rec.organisation)
+                                    .order_by(DecisionRecord.created_at, DecisionRecord.id)))
+
+
+@dataclass(frozen=True)
+class Filters:
+    category: str | None = None
+    outcome: str | None = None
+    as_of_from: dt.date | None = None
+    as_of_to: dt.date | None = None
+    submitted_from: dt.date | None = None
+    submitted_to: dt.date | None = None
+
+
+def _filtered(query: Select[Any], principal: Principal, binding: bool, f: Filters) -> Select[Any]:
+    query = query.where(DecisionRecord.organisation == principal.organisation, DecisionRecord.binding == binding)
+    if f.category is not None:
+        query = query.where(DecisionRecord.category == f.category)
+    if f.outcome is not None:
+        query = query.where(DecisionRecord.outcome == f.outcome)
+    if f.as_of_from is not None:
+        query = query.where(DecisionRecord.as_of >= f.as_of_from)
+    if f.as_of_to is not None:
+        query = query.where(DecisionRecord.as_of <= f.as_of_to)
+    if f.submitted_from is not None:
+        query = query.where(DecisionRecord.created_at >= dt.datetime.combine(f.submitted_from, dt.time.min,
+                                                                             dt.timezone.utc))
+    if f.submitted_to is not None:
+        query = query.where(DecisionRecord.created_at <= dt.datetime.combine(f.submitted_to, dt.time.max,
+                                                                             dt.timezone.utc))
+    return query
+
+
+def list_records(db: Database, principal: Principal, *, binding: bool, filters: Filters, limit: int,
+                 offset: int) -> tuple[list[DecisionRecord], int]:
+    with db.read() as session:
+        total = session.scalar(_filtered(select(func.count()).select_from(DecisionRecord), principal, binding,
+                                         filters)) or 0
+        rows = list(session.scalars(_filtered(select(DecisionRecord), principal, binding, filters)
+                                    .order_by(DecisionRecord.created_at.desc(), DecisionRecord.id.desc())
+                                    .limit(limit).offset(offset)))
+    return rows, total
+
+
+def reevaluate(services: Services, principal: Principal, record_id: str, *, as_of: dt.date | None, today: dt.date,
+               idempotency_key: str | None) -> Outcome:
+    """Decide a recorded application again with the rules in force now; a new record linked to the old."""
+    request_hash = _request_hash("re_evaluation", {"of": record_id, "as_of": as_of})
+    if idempotency_key is not None:
+        existing = _find_idempotent(services.db, principal, idempotency_key)
+        if existing is not None:
+            return Outcome(_replay(existing, request_hash), None, True, existing.as_of)
+    old = get_record(services.db, principal, record_id, binding=True)
+    sub = from_data(old.application)
+    day = as_of or today
+    repo = services.repository
+    decision = _evaluate(repo, sub, day, True)
+    return _record_one(services, repo, principal, True,
+                       Pending(old.application, decision, day, old.id, idempotency_key, request_hash))
+
+
+@dataclass(frozen=True)
+class ReproductionResult:
+    record: DecisionRecord
+    reproduced: dict[str, Any] | None
+    differences: list[str]
+
+
+def reproduce(services: Services, principal: Principal, record_id: str) -> ReproductionResult:
+    """Re-run a recorded decision with the rule-set content it was made with (its stored snapshot)."""
+    rec = get_record(services.db, principal, record_id, binding=True)
+    repo = services.snapshot_repository(rec.ruleset_version)
+    if repo is None:  # pragma: no cover - the foreign key makes this impossible
+        raise ApiError.one(409, "snapshot_missing", f"rule-set version `{rec.ruleset_version}` is not stored")
+    try:
+        sub = from_data(rec.application)
+        decision = repo.check(sub.app, sub.doc, rec.as_of, binding=rec.binding)
+    except (ApiError, DiagnosticError) as e:
+        diags = e.diagnostics
+        return ReproductionResult(rec, None, [f"re-run refused the application: {d.message}" for d in diags])
+    reproduced = json.loads(json.dumps(decision.to_dict()))
+    return ReproductionResult(rec, reproduced, list(_differences(rec.decision, reproduced)))
+
+
+def _differences(a: Any, b: Any, path: str = "") -> Iterator[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in a or key not in b:
+                yield sub
+            else:
+                yield from _differences(a[key], b[key], sub)
+    elif isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            yield path or "<root>"
+        else:
+            for i, (x, y) in enumerate(zip(a, b)):
+                yield from _differences(x, y, f"{path}[{i}]")
+    elif a != b or type(a) is not type(b):
+        yield path or "<root>"
+
+
+# ------------------------------------------------------------------------------------------------ views
+
+def record_view(rec: DecisionRecord | None, *, decision: Decision | None = None, principal: Principal | None = None,
+                as_of: dt.date | None = None) -> dict[str, Any]:
+    if rec is None:
+        assert decision is not None and principal is not None and as_of is not None
+        return {"id": None, "binding": decision.binding, "stored": False, "organisation": principal.organisation,
+                "requested_by": principal.key_id, "created_at": None, "as_of": as_of, "supersedes": None,
+                "decision": decision.to_dict()}
+    return {"id": rec.id, "binding": rec.binding, "stored": True, "organisation": rec.organisation,
+            "requested_by": rec.api_key_id, "created_at": rec.created_at, "as_of": rec.as_of,
+            "supersedes": rec.supersedes, "decision": rec.decision}
+
+
+def summary_view(rec: DecisionRecord) -> dict[str, Any]:
+    return {"id": rec.id, "binding": rec.binding, "category": rec.category, "outcome": rec.outcome,
+            "product_model": rec.product_model, "application_id": rec.application_id, "as_of": rec.as_of,
+            "created_at": rec.created_at, "ruleset_id": rec.ruleset_id, "ruleset_version": rec.ruleset_version,
+            "supersedes": rec.supersedes}

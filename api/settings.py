@@ -1,0 +1,63 @@
+"""Service settings from the environment (prefix `GREENCERT_`) and `.env`, behind a cached getter."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from engine import default_catalog_dir, default_rules_dir
+
+__all__ = ["Settings", "get_settings", "default_data_dir", "default_database_url"]
+
+
+def default_data_dir() -> Path:
+    """Where the embedded database lives unless told otherwise: `$XDG_DATA_HOME/greencert`."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "greencert"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{default_data_dir() / 'greencert.db'}"
+
+
+def _split_paths(value: Any) -> Any:
+    # `GREENCERT_RULES_DIRS=/a:/b` (os.pathsep) or a JSON-free comma list; lists pass through unchanged
+    if isinstance(value, str):
+        parts = [p.strip() for chunk in value.split(os.pathsep) for p in chunk.split(",")]
+        return [p for p in parts if p]
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment; tests build one directly."""
+
+    model_config = SettingsConfigDict(env_prefix="GREENCERT_", env_file=".env", env_file_encoding="utf-8",
+                                      extra="ignore", frozen=True)
+
+    database_url: str = Field(default_factory=default_database_url,
+                              description="SQLAlchemy URL; `postgresql+psycopg://...` for PostgreSQL")
+    catalog_dir: Path = Field(default_factory=default_catalog_dir)
+    rules_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=lambda: [default_rules_dir()])
+    overlay_dirs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, description="certification bodies' own limit values (overlay files)")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    max_body_bytes: int = Field(default=2_000_000, ge=1024, description="larger request bodies get 413")
+    max_batch_items: int = Field(default=100, ge=1, le=10_000)
+    auto_migrate: bool = Field(default=True, description="bring the database schema to the newest revision on start")
+
+    @field_validator("rules_dirs", "overlay_dirs", mode="before")
+    @classmethod
+    def _paths(cls, value: Any) -> Any:
+        return _split_paths(value)
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,79 @@
+"""API fixtures: a database per backend (SQLite file, or a fresh PostgreSQL schema), the app, keys per role."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from engine.loader import PROJECT_ROOT
+
+# This folder is `tests/api` without an __init__.py; when pytest puts `tests/` on sys.path (its default
+# "prepend" import mode, e.g. `.venv/bin/pytest tests/api`), `import api` would find it as a namespace package
+# before the project's own `api` package. Putting the project root first makes `api` the real one.
+if str(PROJECT_ROOT) not in sys.path[:1]:
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+from api_support import BACKENDS, TODAY, Org, database_url_for
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api import Settings, create_app
+from api.db import ROLES
+from api.deps import get_today
+from api.keys import create_key
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+@pytest.fixture(scope="module")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with database_url_for(backend, tmp_path_factory.mktemp(backend)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, max_body_bytes=200_000, max_batch_items=20)
+
+
+@pytest.fixture(scope="module")
+def app(settings: Settings) -> Iterator[FastAPI]:
+    application = create_app(settings)
+    application.dependency_overrides[get_today] = lambda: TODAY
+    yield application
+
+
+@pytest.fixture(scope="module")
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=True) as c:
+        yield c
+
+
+@pytest.fixture
+def new_org(app: FastAPI, client: TestClient) -> Callable[..., Org]:
+    """Organisations unique to the test, so tests sharing a module's database never see each other's records."""
+    def make(prefix: str = "org") -> Org:
+        name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        tokens, ids = {}, {}
+        for role in ROLES:
+            key = create_key(app.state.services.db, name, role, f"{role} key")
+            tokens[role], ids[role] = key.token, key.id
+        return Org(name, tokens, ids)
+    return make
+
+
+@pytest.fixture
+def org(new_org: Callable[..., Org]) -> Org:
+    return new_org()
+
+
+@pytest.fixture
+def other_org(new_org: Callable[..., Org]) -> Org:
+    return new_org("other")

@@ -1,0 +1,77 @@
+"""`greencert keys create|list|revoke`, `greencert migrate`, and `greencert serve` refusing invalid rules."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from api_support import BACKENDS, database_url_for
+from fastapi.testclient import TestClient
+
+from api import Settings, create_app
+from engine.cli import main
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    with database_url_for(request.param, tmp_path) as u:
+        yield u
+
+
+def test_keys_create_list_revoke(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keys", "create", "--org", "CQC", "--role", "certification_body", "--name", "desk",
+                 "--database-url", url, "--format", "json"]) == 0
+    created = json.loads(capsys.readouterr().out)
+    assert created["token"].startswith("gck_") and created["role"] == "certification_body"
+
+    assert main(["keys", "create", "--org", "Acme", "--role", "manufacturer", "--database-url", url]) == 0
+    out = capsys.readouterr()
+    token = out.out.strip()
+    assert token.startswith("gck_") and "shown only now" in out.err
+
+    assert main(["keys", "list", "--database-url", url, "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(k["organisation"], k["role"], k["revoked_at"]) for k in listed] == [
+        ("CQC", "certification_body", None), ("Acme", "manufacturer", None)]
+    assert all("token" not in k for k in listed)
+    assert main(["keys", "list", "--org", "Acme", "--database-url", url]) == 0
+    assert "manufacturer" in capsys.readouterr().out
+
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        h = {"Authorization": f"Bearer {created['token']}"}
+        assert client.get("/v1/evaluations", headers=h).status_code == 200
+        assert main(["keys", "revoke", created["id"], "--database-url", url]) == 0
+        assert "revoked" in capsys.readouterr().out
+        assert client.get("/v1/evaluations", headers=h).status_code == 401
+    assert main(["keys", "revoke", "key_nope", "--database-url", url]) == 1
+    assert "no API key `key_nope`" in capsys.readouterr().err
+
+
+def test_keys_create_refuses_bad_input(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["keys", "create", "--org", "X", "--role", "superuser", "--database-url", url])
+    assert main(["keys", "create", "--org", "  ", "--role", "manufacturer", "--database-url", url]) == 2
+    assert "organisation must not be empty" in capsys.readouterr().err
+
+
+def test_migrate(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate", "--database-url", url]) == 0
+    assert "revision 0001" in capsys.readouterr().out
+
+
+def test_serve_refuses_invalid_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "rules"
+    broken.mkdir()
+    (broken / "bad.yaml").write_text("format: greencert/ruleset@1\nid: coatings/x\ncategory: coatings\n", "utf-8")
+    for name in ("GREENCERT_RULES_DIRS", "GREENCERT_DATABASE_URL", "GREENCERT_PORT"):
+        # `serve` hands its options to the workers through the environment: restore it afterwards
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    code = main(["serve", "--rules", str(broken), "--database-url", f"sqlite:///{tmp_path / 'g.db'}", "--port", "0"])
+    assert code == 3
+    assert "bad.yaml" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert "GREENCERT_DATABASE_URL" not in os.environ
