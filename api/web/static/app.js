@@ -6,7 +6,7 @@ import {
   addReport, buildCategory, clearErrors, collect, diagnosticText, inputFor, prefillFromUnit, rebuildEdition,
   showFieldError,
 } from "./form.js";
-import { applyLanguage, initialLanguage, lang, pick, setLanguage, t } from "./i18n.js";
+import { applyLanguage, initialLanguage, lang, pick, setLanguage, STRINGS, t } from "./i18n.js";
 import { renderReport } from "./report.js";
 
 const KEY_STORAGE = "greencert.apiKey";
@@ -18,6 +18,7 @@ const state = {
   categoryCache: new Map(),
   last: null, // {response, category}
   loadSeq: 0,
+  busy: 0,
 };
 
 // ------------------------------------------------------------------------------------------ the API
@@ -67,7 +68,7 @@ function showDiagnostics(diagnostics, fields, fallback) {
   for (const d of diagnostics) {
     let el = null;
     if (KEY_CODES.has(d.code)) el = $("api-key");
-    else if (d.field === "as_of" || (d.hint && d.hint.includes("`as_of`"))) el = $("as-of");
+    else if (d.field === "as_of" || (d.code === "edition_not_in_force" && d.field !== "edition")) el = $("as-of");
     else if (d.field && fields) el = inputFor(fields, d.field);
     if (!el && fallback) el = fallback;
     if (!(el && showFieldError(el, [diagnosticText(d)]))) unplaced.push(d);
@@ -166,12 +167,27 @@ function fillEditions(detail) {
   select.replaceChildren(h("option", { value: "", dataset: { i18n: "edition_auto" }, text: t("edition_auto") }));
   for (const e of detail.editions) {
     if (!e.accepted) continue;
-    select.append(h("option", { value: e.ruleset_id, text: `${e.standard}${e.current ? "" : " *"}` }));
+    // an edition still accepted in a transition period says so, in both languages
+    const en = e.current ? e.standard : `${e.standard} (${STRINGS.en.edition_transition})`;
+    const zh = e.current ? e.standard : `${e.standard}（${STRINGS.zh.edition_transition}）`;
+    select.append(h("option", { value: e.ruleset_id, dataset: { en, zh }, text: lang() === "zh" ? zh : en }));
   }
   if ([...select.options].some((o) => o.value === keep)) select.value = keep;
 }
 
+/** While the catalogue is being read the page says so (`data-busy` on <body>, for tests and styling). */
 async function loadCategory(fresh) {
+  state.busy += 1;
+  document.body.dataset.busy = "true";
+  try {
+    await readCategory(fresh);
+  } finally {
+    state.busy -= 1;
+    if (state.busy === 0) delete document.body.dataset.busy;
+  }
+}
+
+async function readCategory(fresh) {
   const id = $("category").value;
   const seq = ++state.loadSeq;
   resetErrors();
