@@ -160,9 +160,15 @@ class Decision:
 
 
 def to_jsonable(value: Any) -> Any:
-    """Plain JSON data: dates as ISO strings, tuples as lists, dataclasses as dicts."""
+    """Plain JSON data: dates as ISO strings, tuples as lists, dataclasses as dicts (in field order)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    convert = _CONVERTERS.get(kind)
+    if convert is not None:
+        return convert(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return _converter(kind)(value)
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
     if isinstance(value, dict):
@@ -170,3 +176,33 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+# A decision builds ~40 records and the API turns each into a dict; walking `dataclasses.fields` per record
+# cost ~3 ms a decision. Instead each record class gets one generated function (as `dataclasses` itself
+# generates `__init__`): fields whose declared type is only str/int/float/bool/None are copied as they are,
+# tuples of strings become lists, the rest goes through `to_jsonable`. tests/test_decision_dict.py checks it
+# against the plain recursive walk.
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+_PLAIN_TYPES = frozenset(("str", "int", "float", "bool", "None"))
+_CONVERTERS: dict[type, Any] = {}
+
+
+def _field_code(name: str, annotation: Any) -> str:
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    parts = {p.strip() for p in text.split("|")}
+    if parts and parts <= _PLAIN_TYPES:
+        return f"v.{name}"
+    if text == "tuple[str, ...]":
+        return f"list(v.{name})"
+    return f"j(v.{name})"
+
+
+def _converter(cls: type) -> Any:
+    convert = _CONVERTERS.get(cls)
+    if convert is None:
+        items = ", ".join(f"{f.name!r}: {_field_code(f.name, f.type)}" for f in dataclasses.fields(cls))
+        namespace: dict[str, Any] = {"j": to_jsonable}
+        exec(f"def convert(v):\n    return {{{items}}}\n", namespace)  # generated from field names only
+        convert = _CONVERTERS[cls] = namespace["convert"]
+    return convert
