@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -76,6 +77,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.auto_migrate:
             upgrade(services.db.engine)
         services.repository.compile_all()
+        # What is loaded now lives as long as the process: moved out of the collector's reach, so that full
+        # collections under load do not walk the catalogue, the models and the compiled plans again and again.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

@@ -18,6 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from engine import Diagnostic
 from engine.schema_check import field_path
 
+from .recorder import RecorderClosed
+
 __all__ = ["ApiError", "BodyTooLarge", "BodyLimitMiddleware", "error_body", "install_error_handlers", "not_found"]
 
 log = logging.getLogger("greencert.api")
@@ -185,6 +187,11 @@ def install_error_handlers(app: FastAPI) -> None:
                                           hint="retry later; with an Idempotency-Key a retry is safe")],
                          {"Retry-After": "1"})
 
+    async def shutting_down(_request: Request, exc: Exception) -> JSONResponse:
+        return _response(503, [Diagnostic("shutting_down", "the service is shutting down; nothing was recorded",
+                                          hint="retry; with an Idempotency-Key a retry is safe")],
+                         {"Retry-After": "1"})
+
     async def internal_error(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return _response(500, [Diagnostic("internal_error", "the service failed to handle this request",
@@ -195,4 +202,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(OperationalError, database_error)
     app.add_exception_handler(PoolTimeout, busy)
+    app.add_exception_handler(RecorderClosed, shutting_down)
     app.add_exception_handler(Exception, internal_error)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+from fastapi import Response
+
 from ..examples import APPLICATION_EXAMPLES
 from ..schemas import APPLICATION_REF, ErrorBody
 
-__all__ = ["ERRORS", "AUTH_ERRORS", "APPLICATION_BODY", "responses"]
+__all__ = ["ERRORS", "AUTH_ERRORS", "APPLICATION_BODY", "responses", "json_response"]
 
 _DESCRIPTIONS = {
     401: "no API key, or an unknown or revoked one",
@@ -21,6 +24,13 @@ _DESCRIPTIONS = {
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody, "description": text}
                                            for code, text in _DESCRIPTIONS.items()}
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {code: ERRORS[code] for code in (401, 403, 503)}
+
+
+def json_response(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """`content` (plain data: dicts, lists, str, numbers, dates) as JSON, encoded once with orjson: datetimes as
+    pydantic writes them (UTC with `Z`), dates as ISO. For responses whose data already has its model's shape."""
+    body = orjson.dumps(content, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC)
+    return Response(body, status_code=status_code, headers=headers, media_type="application/json")
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:

@@ -6,13 +6,12 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 
 from .. import service
 from ..deps import AsOf, IdempotencyKey, Manufacturer, ServicesDep, TodayDep
 from ..schemas import BatchOut, EvaluationDetail, EvaluationOut, EvaluationPage, Outcome, SelfCheckBatchIn
 from .common import APPLICATION_BODY, responses
-from .evaluations import RecordId, batch_view, check_batch_size, list_query, outcome_view
+from .evaluations import RecordId, batch_view, check_batch_size, list_query, outcome_response
 
 __all__ = ["router"]
 
@@ -23,17 +22,16 @@ router = APIRouter(prefix="/v1/self-checks", tags=["self-checks"])
              responses={201: {"model": EvaluationOut, "description": "stored (`store=true`)"},
                         **responses(413, 415, 422)},
              summary="Check an application without a binding decision; stored only with `store=true`")
-async def submit(request: Request, response: Response, services: ServicesDep, principal: Manufacturer,
+async def submit(request: Request, services: ServicesDep, principal: Manufacturer,
                  today: TodayDep, as_of: AsOf = None, idempotency_key: IdempotencyKey = None,
                  store: Annotated[bool, Query(description="keep it (visible only to your organisation)")] = False,
-                 ) -> dict[str, Any]:
-    body = await request.body()
-    out = await run_in_threadpool(
-        service.submit, services, principal, body, request.headers.get("content-type"), as_of=as_of, today=today,
-        binding=False, store=store, idempotency_key=idempotency_key)
-    if out.record is not None and not out.replayed:
-        response.status_code = 201
-    return outcome_view(out, principal, response)
+                 ) -> Response:
+    # as POST /v1/evaluations: decided on the event loop, only a stored self-check's write is awaited
+    prepared = service.prepare(services, principal, await request.body(), request.headers.get("content-type"),
+                               as_of=as_of, today=today, binding=False, store=store, idempotency_key=idempotency_key)
+    out = prepared if isinstance(prepared, service.Outcome) else \
+        await service.record_async(services, principal, False, prepared)
+    return outcome_response(out, principal, 201 if out.record is not None else 200)
 
 
 @router.get("", response_model=EvaluationPage, responses=responses(422), summary="Your stored self-checks")
