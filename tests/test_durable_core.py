@@ -178,6 +178,41 @@ def test_every_finite_float_is_written_without_exponent_and_round_trips(value: f
     assert float(text) == value and Decimal(text) == Decimal(repr(value))
 
 
+_FAST = DurableRuleSet("fast", {"r1": {"$lte": {"a": 5}}, "r2": {"$gt": {"b": 1}}, "r3": {"s": "x"}},
+                       {"a": 0, "b": 0, "s": 0, "unread": 0})
+_VALUES = st.one_of(st.floats(), st.integers(min_value=-(2 ** 70), max_value=2 ** 70), st.booleans(),
+                    st.text(max_size=5), st.none())
+
+
+def _numbers_in(text: str) -> list[str]:
+    seen: list[str] = []
+    json.loads(text, parse_float=lambda t: seen.append(t) or float(t), parse_int=lambda t: seen.append(t) or int(t))
+    return seen
+
+
+@given(st.dictionaries(st.sampled_from(["a", "b", "s", "unread", "other"]), _VALUES))
+def test_the_one_fact_fast_path_encodes_exactly_as_the_general_path(fields: dict[str, Any]) -> None:
+    """`encode` of a one-fact rule set takes a fast path (C-level checks, orjson); what it writes must be the
+    facts the general path writes, never with an exponent, and what the general path refuses it must not take."""
+    fast = _FAST._encode_one(fields)
+    _FAST._single = False
+    try:
+        general: str | None = _FAST.encode(fields)
+    except DurableError:
+        general = None
+    finally:
+        _FAST._single = True
+    if general is None:
+        assert fast is None
+        with pytest.raises(DurableError):
+            _FAST.encode(fields)
+        return
+    assert _FAST.encode(fields) == (fast or general)
+    if fast is not None:
+        assert json.loads(fast) == json.loads(general)
+        assert all("e" not in n.lower() for n in _numbers_in(fast))
+
+
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, True, False, "1", None])
 def test_encode_number_refuses_what_durable_cannot_hold(bad: Any) -> None:
     with pytest.raises((TypeError, ValueError)):
