@@ -50,6 +50,13 @@ class CriterionPlan:
     limit_unit: str | None = None
     lab_text: str = ""
     not_applicable: CriterionResult | None = None  # the same record in every decision where it does not apply
+    # the record's fields that do not depend on the application, in `CriterionResult` order: before the
+    # verdict (id, indicator, names, attribute), between (requirement, op, limit, unit, status), after
+    # (clause, source, optional); and the requirement's numbers for the margin
+    head: tuple[str, str, str, str, str] = ("", "", "", "", "")
+    middle: tuple[str, str, Any, str | None, str] = ("", "", None, None, "")
+    tail: tuple[str, str | None, bool] = ("", None, False)
+    bounds: tuple[str, Any, float | None, float | None] = ("", None, None, None)
 
 
 @dataclass(frozen=True)
@@ -237,6 +244,10 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
             limit_status=limit_status, kind=ind.kind, upper_bound=req.op in ("lte", "lt", "not_detected"),
             describe=req.describe(), limit=limit, limit_unit=limit_unit, lab_text=" or ".join(sorted(lab)),
             not_applicable=not_applicable,
+            head=(c.id, ind.id, ind.name.zh, ind.name.en, attribute),
+            middle=(req.describe(), req.op, limit, limit_unit, limit_status),
+            tail=(c.clause, c.provenance.source, c.optional),
+            bounds=(req.op, req.value, req.low, req.high),
         ))
     basics: list[BasicPlan] = []
     for j, b in enumerate(ruleset.basic_requirements):

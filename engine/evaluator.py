@@ -265,13 +265,10 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
                 measured = Measured(value, plan.limit_unit, best.nd, r.detection_limit if best.nd else r.value, r.unit,
                                     r.detection_limit)
                 if plan.rule is not None and type(value) is float:
-                    req = plan.criterion.requirement
-                    margin, margin_rel = _margin(req.op, value, req.value, req.low, req.high)
-        c = plan.criterion
-        criteria.append(CriterionResult(
-            c.id, plan.indicator.id, plan.indicator.name.zh, plan.indicator.name.en, plan.attribute, verdict, reason,
-            detail, plan.describe, c.requirement.op, plan.limit, plan.limit_unit, plan.limit_status, measured, margin,
-            margin_rel, used, tuple(rejected) if rejected else (), c.clause, c.provenance.source, c.optional))
+                    margin, margin_rel = _margin(value, *plan.bounds)
+        # the parts of the record that do not depend on the application come precomputed from the plan
+        criteria.append(CriterionResult(*plan.head, verdict, reason, detail, *plan.middle, measured, margin, margin_rel,
+                                        used, tuple(rejected) if rejected else (), *plan.tail))
         statuses.append(verdict)
 
     basics: list[RequirementResult] = []
@@ -388,7 +385,7 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
     )
 
 
-def _margin(op: str, value: float, limit: Any, low: float | None, high: float | None) -> tuple[float | None, float | None]:
+def _margin(value: float, op: str, limit: Any, low: float | None, high: float | None) -> tuple[float | None, float | None]:
     """Distance to the limit on the passing side (negative when the value is on the failing side)."""
     if op in ("lte", "lt", "not_detected"):
         if limit is None:
