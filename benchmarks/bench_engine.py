@@ -76,18 +76,7 @@ def run(n: int, intake_n: int, parallel_n: int, repeat: int, profile: bool) -> d
                                "durable_rules": durable.rule_count, "durable_facts": durable.chunk_count}
 
     # (b) needs the fields the engine sends to durable: record them during one pass (our instance, our engine)
-    captured: list[dict[str, Any]] = []
-    fire = durable.fire
-
-    def recording(fields: Any) -> set[str]:
-        captured.append(dict(fields))
-        return fire(fields)
-
-    durable.fire = recording  # type: ignore[method-assign]
-    try:
-        decisions = [evaluate(c, a, as_of, unit=u) for c, a, u in prepared]
-    finally:
-        del durable.fire
+    decisions, captured = workload.decide_recording_durable_fields(prepared, as_of)
     payloads = [durable.encode(f) for f in captured]
 
     def engine_pass() -> None:
@@ -95,7 +84,7 @@ def run(n: int, intake_n: int, parallel_n: int, repeat: int, profile: bool) -> d
             evaluate(c, a, as_of, unit=u)
 
     results["engine"] = _timed(engine_pass, n, repeat)
-    results["durable_fire"] = _timed(lambda: [fire(f) for f in captured], n, repeat)
+    results["durable_fire"] = _timed(lambda: [durable.fire(f) for f in captured], n, repeat)
     results["durable_encode"] = _timed(lambda: [durable.encode(f) for f in captured], n, repeat)
     # the C side alone: what `fire` does after `encode` (private on purpose: not part of the API)
     results["durable_fire_encoded"] = _timed(lambda: [durable._fire(p) for p in payloads], n, repeat)

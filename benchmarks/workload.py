@@ -305,6 +305,30 @@ def generate_applications(n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
         yield generate_application(seed * 1_000_003 + i)
 
 
+def decide_recording_durable_fields(prepared: list[Any], as_of: dt.date) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The decisions for `prepared` ((compiled, app, unit) from `Repository.prepare`) and, per application, the
+    fields the evaluator sent to durable-rules (recorded by a wrapper on the compiled rule set's own durable
+    instance, removed afterwards): what the durable-stage and peer measurements are given."""
+    from engine import evaluate
+
+    captured: list[dict[str, Any]] = []
+    durable = prepared[0][0].durable
+    fire = durable.fire
+
+    def recording(fields: Any) -> set[str]:
+        captured.append(dict(fields))
+        result: set[str] = fire(fields)
+        return result
+
+    durable.fire = recording
+    try:
+        decisions = [evaluate(c, a, as_of, unit=u) for c, a, u in prepared]
+    finally:
+        del durable.fire
+    assert len(captured) == len(prepared)
+    return decisions, captured
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", type=Path, help="write the catalogue and rule set under this directory")

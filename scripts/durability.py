@@ -16,9 +16,6 @@ import concurrent.futures
 import copy
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,65 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.examples import APPLICATION  # noqa: E402
+from scripts.served import Served, ServeError, greencert  # noqa: E402
 
 AS_OF = "2026-11-01"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _cli(*args: str, env: dict[str, str]) -> str:
-    done = subprocess.run([sys.executable, "-m", "engine.cli", *args], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
-    if done.returncode != 0:
-        raise SystemExit(f"greencert {' '.join(args)} failed ({done.returncode}): {done.stderr}")
-    return done.stdout
-
-
-class Server:
-    """`greencert serve` as a child process group; `kill()` is SIGKILL to the whole group."""
-
-    def __init__(self, port: int, workers: int, env: dict[str, str], log: Path):
-        self.port, self.workers, self.env, self.log = port, workers, env, log
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.base = f"http://127.0.0.1:{port}"
-
-    def start(self, timeout: float = 90) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "engine.cli", "serve", "--port", str(self.port), "--workers", str(self.workers),
-                 "--log-level", "warning"], env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"the server exited with {self.proc.returncode}; see {self.log}")
-            try:
-                if httpx.get(self.base + "/v1/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise SystemExit(f"the server did not become ready in {timeout} s; see {self.log}")
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=30)
 
 
 def _application(i: int) -> dict[str, Any]:
@@ -119,10 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "GREENCERT_DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
     env.pop("GREENCERT_RULES_DIRS", None)
     log = tmp / "server.log"
-    server = Server(_free_port(), args.workers, env, log)
+    server = Served(args.workers, env, log)
     problems: list[str] = []
     try:
-        token = json.loads(_cli("keys", "create", "--org", "durability-cb", "--role", "certification_body",
+        token = json.loads(greencert("keys", "create", "--org", "durability-cb", "--role", "certification_body",
                                 "--format", "json", env=env))["token"]
         headers = {"Authorization": f"Bearer {token}"}
         server.start()
@@ -229,4 +170,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except ServeError as e:
+        sys.exit(f"durability: {e}")
