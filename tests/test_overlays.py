@@ -171,3 +171,28 @@ def test_snapshot_reproduces_overlaid_decision(tmp_path: Path) -> None:
     a = _check(repo, "granted.yaml")
     b = _check(again, "granted.yaml")
     assert a.to_dict() == b.to_dict()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("example", "outcome"), [("granted-with-overlay.yaml", "granted"),
+                                                  ("refused-with-overlay.yaml", "refused")])
+def test_an_overlay_supplying_an_unconfirmed_limit_decides_the_example_and_changes_the_version(
+        example: str, outcome: str) -> None:
+    """Issue 3's must-show in one place: wood panels ship their formaldehyde emission criterion without a
+    number, so the example is incomplete; the overlay in examples/overlays supplies one, the same application
+    is then granted (or refused), and the decision's rule-set version hash is not the shipped one."""
+    app, doc, diags = read_application(ROOT / "examples" / "wood_panels" / example)
+    assert app is not None and doc is not None and not diags
+    shipped = Repository.load().check(app, doc, AS_OF)
+    overlaid_repo = Repository.load(overlay_dirs=[ROOT / "examples" / "overlays" / "wood_panels"])
+    overlaid = overlaid_repo.check(app, doc, AS_OF)
+    assert shipped.outcome == "incomplete"
+    assert shipped.criterion("formaldehyde_emission").reason == "limit_unconfirmed"
+    assert overlaid.outcome == outcome
+    assert overlaid.criterion("formaldehyde_emission").verdict == ("pass" if outcome == "granted" else "fail")
+    assert overlaid.ruleset_id == shipped.ruleset_id
+    assert overlaid.ruleset_version != shipped.ruleset_version
+    # the overlay's number is unconfirmed too, and the decision says so instead of pretending
+    assert any("formaldehyde_emission" in c and "unconfirmed" in c for c in overlaid.caveats)
+    # and the version is reproducible: loading the same overlay again gives the same hash
+    again = Repository.load(overlay_dirs=[ROOT / "examples" / "overlays" / "wood_panels"]).check(app, doc, AS_OF)
+    assert again.ruleset_version == overlaid.ruleset_version
