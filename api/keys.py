@@ -78,7 +78,7 @@ def authenticate(db: Database, token: str) -> Principal | None:
         return None
     # Core, not the ORM: every request authenticates, and the ORM session cost more than the query (measured).
     # Not cached: a revoked key stops working at once, in every worker.
-    with db.engine.connect() as conn:
+    with db.lookup() as conn:
         row = conn.execute(_BY_HASH, {"h": hash_token(token)}).first()
     if row is None or row.revoked_at is not None:
         return None

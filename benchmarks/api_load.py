@@ -23,6 +23,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -293,7 +294,11 @@ def measure(server: Server, db: Database, mode: str, token: str, bodies: list[by
     warm = asyncio.run(_load(server.base, path, token, expect, bodies, outcomes, concurrency, warmup, 120, 0))
     before_binding = db.count(True) if mode == "binding" else None
     s0, c0, l0 = server.cpu(), time.process_time(), os.getloadavg()
+    split: list[list[int]] = []  # the client connections each worker holds, sampled 1 s into the run
+    sampler = threading.Timer(1.0, lambda: split.append(_connections_per_worker(server)))
+    sampler.start()
     run = asyncio.run(_load(server.base, path, token, expect, bodies, outcomes, concurrency, requests, seconds, warmup))
+    sampler.cancel()
     s1, c1 = server.cpu(), time.process_time()
     ok = run["ok"]
     result: dict[str, Any] = {
@@ -304,7 +309,7 @@ def measure(server: Server, db: Database, mode: str, token: str, bodies: list[by
         "client_cpu_ms_per_request": (c1 - c0) / max(ok, 1) * 1000,
         "server_cores_busy": (s1 - s0) / run["wall_s"], "client_cores_busy": (c1 - c0) / run["wall_s"],
         "response_bytes_mean": run["response_bytes_mean"], "warmup_ok": warm["ok"], "load_before": l0,
-        "load_after": os.getloadavg(),
+        "load_after": os.getloadavg(), "connections_per_worker": split[0] if split else None,
     }
     if mode == "binding":
         recorded = db.count(True)
@@ -321,6 +326,25 @@ def measure(server: Server, db: Database, mode: str, token: str, bodies: list[by
         result["profile"] = _profile(server, mode, path, token, expect, bodies, outcomes, concurrency, profile_seconds,
                                      out_dir / f"pyspy-api-{db.backend}-{mode}.txt")
     return result
+
+
+def _connections_per_worker(server: Server) -> list[int]:
+    """How the kernel spread the load generator's connections over the workers (uvicorn's workers share one
+    listening socket; an uneven split makes one worker's clients wait longer), largest first."""
+    import psutil
+
+    if server.proc is None:
+        return []
+    counts = []
+    for worker in psutil.Process(server.proc.pid).children(recursive=True):
+        try:
+            conns = worker.net_connections(kind="tcp")
+        except psutil.Error:
+            continue
+        n = sum(1 for c in conns if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == server.port)
+        if n:
+            counts.append(n)
+    return sorted(counts, reverse=True)
 
 
 def _profile(server: Server, mode: str, path: str, token: str, expect: int, bodies: list[bytes], outcomes: list[str],
@@ -379,7 +403,7 @@ def _line(r: dict[str, Any]) -> str:
             f"p99 {lat.get('p99_ms', 0):6.1f} ms  errors {r['errors'] or 0}  wrong {r['wrong_outcome']}  "
             f"server {r['server_cpu_ms_per_request']:.2f} CPU-ms/req ({r['server_cores_busy']:.2f} cores), "
             f"client {r['client_cpu_ms_per_request']:.2f} CPU-ms/req ({r['client_cores_busy']:.2f} cores), "
-            f"records ok: {r['records_match']}")
+            f"records ok: {r['records_match']}, connections per worker {r.get('connections_per_worker')}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
