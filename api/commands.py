@@ -31,12 +31,11 @@ def _database(args: argparse.Namespace) -> Database:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from engine import DiagnosticError, format_diagnostic
 
     from .migrate import upgrade
     from .service import load_repository
+    from .serving import serve
 
     # the workers read their settings from the environment: put the command-line choices there
     env = {"GREENCERT_DATABASE_URL": args.database_url, "GREENCERT_HOST": args.host,
@@ -59,9 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     db.dispose()
     print(f"greencert: serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s), "
           f"database {_redact(settings.database_url)}", file=sys.stderr)
-    uvicorn.run("api.app:app_from_environment", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, log_level=args.log_level, timeout_graceful_shutdown=10)
-    return 0
+    return serve(settings.host, settings.port, settings.workers, args.log_level)
 
 
 def _redact(url: str) -> str:
