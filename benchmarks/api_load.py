@@ -57,7 +57,9 @@ BUCKETS: dict[str, tuple[str, ...]] = {
     "response encoded (orjson, `json_response`)": ("json_response (api/routers/common.py",),
     "record written (writer thread: rows, JSON columns, INSERT, COMMIT; `Recorder._write`)": ("Recorder._write (",),
     "  of which waiting for the other workers' writes (file lock, `_WriterQueue.held`)": ("_WriterQueue.held (",),
-    "HTTP parsing and writing (uvicorn, httptools)": ("(uvicorn/protocols/http/",),
+    # not any uvicorn frame: the whole application runs below uvicorn's request cycle (inclusive shares)
+    "HTTP parsing and response writing (uvicorn `data_received`, `send`)": (
+        "data_received (uvicorn/protocols/http/", "RequestResponseCycle.send (uvicorn/protocols/http/"),
     "FastAPI dependencies and routing (`solve_dependencies`)": ("solve_dependencies (",),
 }
 

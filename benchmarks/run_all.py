@@ -462,7 +462,8 @@ def _startup_section(part: dict[str, Any], r: dict[str, Any], plots: dict[str, s
 
 def _api_section(part: dict[str, Any], r: dict[str, Any], plots: dict[str, str]) -> list[str]:
     out = ["## 3. API under load", "",
-           f"`greencert serve` with {r['workers']} uvicorn workers on 127.0.0.1, a fresh database per backend, the "
+           f"`greencert serve` with {r['workers']} worker processes (uvicorn, uvloop, httptools) on 127.0.0.1, a "
+           "fresh database per backend, the "
            f"synthetic workload's rule set; {r['pool']} distinct applications (mean body {r['body_bytes_mean']:,.0f} "
            f"bytes) sent in turn. The load generator (`benchmarks/api_load.py`) is another process: a closed loop of "
            f"{r['concurrency']} clients on keep-alive connections, a minimal asyncio HTTP/1.1 client so that it takes "
@@ -486,9 +487,10 @@ def _api_section(part: dict[str, Any], r: dict[str, Any], plots: dict[str, str])
             f"{'ok' if x['records_match'] else 'MISMATCH'} | "
             f"{' / '.join(map(str, x.get('connections_per_worker') or [])) or 'n/a'} | "
             f"{x['load_before'][0]:.2f} → {x['load_after'][0]:.2f} |")
-    out += ["", "*Connections per worker*: how the kernel spread the 32 client connections over uvicorn's two "
-            "workers, which share one listening socket (sampled 1 s into the run). The worker holding more "
-            "connections answers its clients later: an uneven split shows in p95/p99.", ""]
+    out += ["", "*Connections per worker*: how the kernel spread the client connections over the workers, each "
+            "listening on its own `SO_REUSEPORT` socket (`api/serving.py`; sampled 1 s into the run). The worker "
+            "holding more connections answers its clients later: an uneven split shows in p95/p99. "
+            "*FastAPI dependencies* includes the key lookup, which is one of them.", ""]
     if "api" in plots:
         out += [f"![api]({plots['api']})", ""]
     profiled = [x for x in r["runs"] if isinstance(x.get("profile"), dict) and "buckets" in x["profile"]]
@@ -617,6 +619,44 @@ def _closing(runs: dict[str, dict[str, Any]]) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- main
 
+def _draw(runs: dict[str, dict[str, Any]], plots_dir: Path, out: Path) -> dict[str, str]:
+    plots: dict[str, str] = {}
+    rel = os.path.relpath(plots_dir, out.parent)
+    drawers = {"engine": (plot_engine, "engine_throughput.png"), "scaling": (plot_scaling, "scaling.png"),
+               "startup": (plot_startup, "startup.png"), "api": (plot_api, "api.png")}
+    for part, (draw, name) in drawers.items():
+        result = (runs.get(part) or {}).get("result")
+        if result:
+            try:
+                draw(result, plots_dir / name)
+                plots[part] = f"{rel}/{name}"
+            except Exception as e:  # noqa: BLE001 - a plot must not lose the figures
+                print(f"plot {name} failed: {type(e).__name__}: {e}", file=sys.stderr)
+    if (runs.get("memory") or {}).get("result") and (plots_dir / "memory_soak.png").exists():
+        plots["memory"] = f"{rel}/memory_soak.png"
+    return plots
+
+
+def rerender(args: argparse.Namespace) -> int:
+    saved = json.loads(args.from_results.read_text(encoding="utf-8"))
+    info, runs = saved["info"], saved["runs"]
+    api = (runs.get("api") or {}).get("result")
+    if api:
+        sys.path.insert(0, str(BENCH))
+        import api_load
+        import profiling
+
+        for x in api["runs"]:
+            prof = x.get("profile")
+            if isinstance(prof, dict) and prof.get("raw") and Path(prof["raw"]).exists():
+                prof["buckets"] = profiling.shares(Path(prof["raw"]), api_load.BUCKETS)
+    plots = _draw(runs, args.plots_dir, args.out)
+    args.out.write_text(render(runs, info, args, plots), encoding="utf-8")
+    args.from_results.write_text(json.dumps(saved, indent=1, default=str), encoding="utf-8")
+    print(f"rendered {args.out} again from {args.from_results}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", choices=list(SIZES), default="full")
@@ -636,7 +676,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--plots-dir", type=Path, default=BENCH / "plots")
     parser.add_argument("--results", type=Path, default=None,
                         help="also write every figure as JSON here (default: results.json in the plots folder)")
+    parser.add_argument("--from-results", type=Path, default=None,
+                        help="measure nothing: render BENCHMARKS.md and the plots again from a results.json "
+                             "(the API profile shares are recomputed from py-spy's raw files where they still exist)")
     args = parser.parse_args(argv)
+    if args.from_results is not None:
+        return rerender(args)
     size = {k: (getattr(args, k) if getattr(args, k) is not None else v) for k, v in SIZES[args.size].items()}
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     unknown = [p for p in parts if p not in PARTS]
@@ -679,21 +724,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                    str(size["soak_sample"]), "--out-dir", str(args.plots_dir), "--json-out", str(out)]
         runs[part] = _run_part(part, cmd, out, work, timeout=4 * 3600)
 
-    plots: dict[str, str] = {}
-    rel = os.path.relpath(args.plots_dir, args.out.parent)
-    drawers = {"engine": (plot_engine, "engine_throughput.png"), "scaling": (plot_scaling, "scaling.png"),
-               "startup": (plot_startup, "startup.png"), "api": (plot_api, "api.png")}
-    for part, (draw, name) in drawers.items():
-        result = (runs.get(part) or {}).get("result")
-        if result:
-            try:
-                draw(result, args.plots_dir / name)
-                plots[part] = f"{rel}/{name}"
-            except Exception as e:  # noqa: BLE001 - a plot must not lose the figures
-                print(f"plot {name} failed: {type(e).__name__}: {e}", file=sys.stderr)
-    if (runs.get("memory") or {}).get("result") and (args.plots_dir / "memory_soak.png").exists():
-        plots["memory"] = f"{rel}/memory_soak.png"
-
+    plots = _draw(runs, args.plots_dir, args.out)
     args.out.write_text(render(runs, info, args, plots), encoding="utf-8")
     results_path = args.results or args.plots_dir / "results.json"
     slim = {k: {**v, "log_tail": v["log_tail"][-500:]} for k, v in runs.items()}
