@@ -106,6 +106,11 @@ class Recorder:
             self._write(batch)
 
     def _write(self, batch: list[_Job]) -> None:
+        # a caller that gave up before its write started (its request was cancelled) is not written: it was
+        # never acknowledged, and its future must not be completed twice
+        batch = [job for job in batch if job.future.set_running_or_notify_cancel()]
+        if not batch:
+            return
         if len(batch) > 1:
             try:
                 with self.db.write() as session:

@@ -161,3 +161,23 @@ def test_sqlite_writers_of_other_processes_queue_on_the_file_lock(tmp_path: Any)
     finally:
         os.close(fd)
     database.dispose()
+
+
+def test_a_write_cancelled_while_queued_is_skipped_and_the_writer_goes_on(db: Database) -> None:
+    """An awaiting request that is cancelled (client gone, shutdown) cancels its queued write: the writer must
+    skip it, not fail on completing a cancelled future, and keep serving everyone else."""
+    recorder = Recorder(db)
+    started, release = threading.Event(), threading.Event()
+    blocker = threading.Thread(target=recorder.run,
+                               args=(_key_write(f"key_{uuid.uuid4().hex[:12]}", started=started, release=release),))
+    blocker.start()
+    assert started.wait(10)
+    cancelled_id = f"key_{uuid.uuid4().hex[:12]}"
+    future = recorder.submit(_key_write(cancelled_id))
+    assert future.cancel()
+    release.set()
+    blocker.join(10)
+    later = f"key_{uuid.uuid4().hex[:12]}"
+    assert recorder.submit(_key_write(later)).result(timeout=20) == later  # the writer is alive
+    assert _count(db, [cancelled_id]) == 0 and _count(db, [later]) == 1
+    recorder.close()
