@@ -147,6 +147,12 @@ def _plt() -> Any:
     return plt
 
 
+def _save(plt: Any, fig: Any, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 _COLOURS = {"greencert": "#2e7d32", "reference": "#9e9e9e", "zen": "#1565c0", "rule_engine": "#ef6c00",
             "python": "#bdbdbd"}
 
@@ -181,9 +187,7 @@ def plot_engine(r: dict[str, Any], path: Path) -> None:
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title(f"Engine throughput, {r['applications']:,} applications x {r['criteria']} criteria, same verdicts",
                  fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def plot_scaling(r: dict[str, Any], path: Path) -> None:
@@ -204,9 +208,7 @@ def plot_scaling(r: dict[str, Any], path: Path) -> None:
     ax.set_title(f"Process scaling on {r['cpus']} CPUs: x{r['engine']['speedup']:.2f} (engine), "
                  f"x{r['parallel']['speedup']:.2f} (engine.parallel)", fontsize=9)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def plot_startup(r: dict[str, Any], path: Path) -> None:
@@ -227,9 +229,7 @@ def plot_startup(r: dict[str, Any], path: Path) -> None:
     ax.set_xlim(0, max(left, 1.0) * 1.1)
     ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.45))
     ax.set_title(f"Startup: {r['rulesets']} rule sets, {r['categories']} categories: {left:.2f} s", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 def plot_api(r: dict[str, Any], path: Path) -> None:
@@ -259,9 +259,7 @@ def plot_api(r: dict[str, Any], path: Path) -> None:
     a2.set_ylabel("share of requests")
     a2.legend(fontsize=7, loc="lower right")
     a2.set_title("Latency distribution", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _save(plt, fig, path)
 
 
 # ---------------------------------------------------------------------------------------------- report
