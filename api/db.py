@@ -7,7 +7,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -221,11 +221,8 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        if self._writers is None:
-            with self._write() as session, session.begin():
-                yield session
-            return
-        with self._writers.held(), self._write() as session, session.begin():
+        with self._writers.held() if self._writers is not None else nullcontext(), \
+                self._write() as session, session.begin():
             yield session
 
     def dispose(self) -> None:

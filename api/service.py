@@ -190,8 +190,8 @@ def _storable(text: str) -> bool:
 
 
 def _unsafe(value: Any) -> bool:
-    if type(value) is str:
-        return not (value.isascii() and "\x00" not in value) and not _storable(value)
+    if type(value) is str:  # an ASCII string cannot hold a lone surrogate: only non-ASCII text is encoded
+        return "\x00" in value or (not value.isascii() and not _storable(value))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return abs(value) > MAX_MAGNITUDE
     return False
@@ -378,17 +378,6 @@ def _record_one(services: Services, repo: Repository, principal: Principal, bind
     return Outcome(row, pending.decision, False, pending.as_of)
 
 
-async def record_async(services: Services, principal: Principal, binding: bool, pending: Pending) -> Outcome:
-    """`_record_one` for the event loop: awaits the group commit instead of blocking a thread on it."""
-    values, write = _write_of(services, services.repository, principal, binding, [pending])
-    try:
-        await asyncio.wrap_future(services.recorder.submit(write))
-    except IntegrityError as e:
-        return _lost_race(services, principal, pending, e)
-    (row,) = _written(services, [pending], values)
-    return Outcome(row, pending.decision, False, pending.as_of)
-
-
 def _lost_race(services: Services, principal: Principal, pending: Pending, error: IntegrityError) -> Outcome:
     """A concurrent request with the same Idempotency-Key was recorded first: answer with its record."""
     if pending.idempotency_key is None or pending.request_hash is None:
@@ -422,14 +411,23 @@ def prepare(services: Services, principal: Principal, body: bytes, content_type:
     return Pending(sub.data, decision, day, supersedes, idempotency_key, request_hash)
 
 
-def submit(services: Services, principal: Principal, body: bytes, content_type: str | None, *, as_of: dt.date | None,
-           today: dt.date, binding: bool, store: bool, idempotency_key: str | None,
-           supersedes: str | None = None) -> Outcome:
+async def submit(services: Services, principal: Principal, body: bytes, content_type: str | None, *,
+                 as_of: dt.date | None, today: dt.date, binding: bool, store: bool, idempotency_key: str | None,
+                 supersedes: str | None = None) -> Outcome:
+    """A submission, for the event loop: deciding is CPU work of about a millisecond, done in the caller (a hop
+    to the thread pool and back cost more, measured); only the write is awaited, committed by the recorder
+    together with other requests' writes (`_record_one` is the same for a thread)."""
     prepared = prepare(services, principal, body, content_type, as_of=as_of, today=today, binding=binding,
                        store=store, idempotency_key=idempotency_key, supersedes=supersedes)
     if isinstance(prepared, Outcome):
         return prepared
-    return _record_one(services, services.repository, principal, binding, prepared)
+    values, write = _write_of(services, services.repository, principal, binding, [prepared])
+    try:
+        await asyncio.wrap_future(services.recorder.submit(write))
+    except IntegrityError as e:
+        return _lost_race(services, principal, prepared, e)
+    (row,) = _written(services, [prepared], values)
+    return Outcome(row, prepared.decision, False, prepared.as_of)
 
 
 @dataclass(frozen=True)

@@ -253,7 +253,7 @@ class DurableRuleSet:
             f: (tuple(ids), numeric[f], f'"{f}":') for f, ids in where.items()}
         definition[SENTINEL] = {"all": [{"m": {"t": "a0"}}]}
         self._heads = tuple(f'{{"sid":"{_SESSION}","id":"f{i}","t":"a{i}"' for i in range(len(facts)))
-        # one fact (most rule sets): field -> numeric?, for `_encode_one`
+        # one fact (most rule sets): the fields rules read, and those of them that hold numbers, for `_encode_one`
         self._single = len(facts) == 1
         self._single_keys = frozenset(self._slot)
         self._numeric_keys = frozenset(f for f in self._slot if numeric[f])
@@ -428,6 +428,8 @@ class DurableRuleSet:
 
 _STR = {str}
 _NUMBER = {float, int}
+
+
 def _number(key: str, value: Any) -> str:
     try:
         return encode_number(value)

@@ -41,12 +41,9 @@ def outcome_response(out: service.Outcome, principal: Principal, status_code: in
     """The `EvaluationOut` of a submission, encoded once. FastAPI would otherwise validate the whole decision
     against the response model and encode it again (~40% of a self-check's server time, measured);
     tests/api/test_api_fast_responses.py checks that the bytes equal what the model would produce."""
-    headers = {}
     if out.replayed:
-        status_code = 200
-        headers["Idempotent-Replayed"] = "true"
-    return json_response(service.record_view(out.record, decision=out.decision, principal=principal, as_of=out.as_of),
-                         status_code, headers)
+        return json_response(outcome_view(out, principal), 200, {"Idempotent-Replayed": "true"})
+    return json_response(outcome_view(out, principal), status_code)
 
 
 def batch_view(results: list[service.BatchResult], principal: Principal) -> dict[str, Any]:
@@ -81,13 +78,9 @@ async def submit(request: Request, services: ServicesDep, principal: Certificati
                  supersedes: Annotated[str | None, Query(max_length=36, description="id of an earlier evaluation "
                                                          "of yours that this one re-evaluates")] = None,
                  ) -> Response:
-    # Deciding is CPU work of about a millisecond: done here, on the event loop (a hop to the thread pool and
-    # back cost more, measured); only the write is awaited, committed by the recorder with other requests'.
-    prepared = service.prepare(services, principal, await request.body(), request.headers.get("content-type"),
+    out = await service.submit(services, principal, await request.body(), request.headers.get("content-type"),
                                as_of=as_of, today=today, binding=True, store=True, idempotency_key=idempotency_key,
                                supersedes=supersedes)
-    out = prepared if isinstance(prepared, service.Outcome) else \
-        await service.record_async(services, principal, True, prepared)
     return outcome_response(out, principal, 201)
 
 

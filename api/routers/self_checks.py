@@ -26,11 +26,8 @@ async def submit(request: Request, services: ServicesDep, principal: Manufacture
                  today: TodayDep, as_of: AsOf = None, idempotency_key: IdempotencyKey = None,
                  store: Annotated[bool, Query(description="keep it (visible only to your organisation)")] = False,
                  ) -> Response:
-    # as POST /v1/evaluations: decided on the event loop, only a stored self-check's write is awaited
-    prepared = service.prepare(services, principal, await request.body(), request.headers.get("content-type"),
+    out = await service.submit(services, principal, await request.body(), request.headers.get("content-type"),
                                as_of=as_of, today=today, binding=False, store=store, idempotency_key=idempotency_key)
-    out = prepared if isinstance(prepared, service.Outcome) else \
-        await service.record_async(services, principal, False, prepared)
     return outcome_response(out, principal, 201 if out.record is not None else 200)
 
 

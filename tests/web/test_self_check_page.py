@@ -115,6 +115,13 @@ def test_the_form_filled_with_a_shipped_example_gets_its_decision(ui: Any, serve
         assert ui.locator(f"#missing li[data-ref='{ref}']").count() == 1, ref
 
 
+def save_report_screenshot(ui: Any, name: str) -> None:
+    """The report as a picture, where the README says (artifacts/screenshots/)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    ui.locator("#report").screenshot(path=str(SCREENSHOTS / name))
+    assert (SCREENSHOTS / name).stat().st_size > 10_000
+
+
 def test_incomplete_example_report_shows_outcome_margin_and_missing_evidence(ui: Any, server: Server) -> None:
     path = EXAMPLES / "coatings" / "incomplete-formaldehyde.yaml"
     open_page(ui, server)
@@ -143,9 +150,7 @@ def test_incomplete_example_report_shows_outcome_margin_and_missing_evidence(ui:
     assert items.first.locator("input[type=checkbox]").count() == 1
     assert row(ui, "formaldehyde").get_attribute("data-verdict") == "missing"
     assert ui.get_attribute("#labels li[data-label='green_product']", "data-status") == "undetermined"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    ui.locator("#report").screenshot(path=str(SCREENSHOTS / "self-check-incomplete.png"))
-    assert (SCREENSHOTS / "self-check-incomplete.png").stat().st_size > 10_000
+    save_report_screenshot(ui, "self-check-incomplete.png")
 
 
 def test_granted_example_report_with_labels_bars_and_screenshot(ui: Any, server: Server) -> None:
@@ -163,9 +168,7 @@ def test_granted_example_report_with_labels_bars_and_screenshot(ui: Any, server:
     # 甲醛 in the file is the catalogue's formaldehyde; its margin is the limit minus the value
     assert row(ui, "formaldehyde").locator(".margin-value").inner_text() == "+88 mg/kg"
     assert ui.locator("#basic tr[data-requirement='factory_inspection']").get_attribute("data-verdict") == "pass"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    ui.locator("#report").screenshot(path=str(SCREENSHOTS / "self-check-granted.png"))
-    assert (SCREENSHOTS / "self-check-granted.png").stat().st_size > 10_000
+    save_report_screenshot(ui, "self-check-granted.png")
 
 
 def test_a_result_in_another_unit_is_converted(ui: Any, server: Server) -> None:
