@@ -81,6 +81,21 @@ def test_5000_sequential_evaluations_on_one_rule_set() -> None:
     assert_clean(proc, "True 5000 ok")
 
 
+def test_shared_sessions_of_fire_many_are_deleted() -> None:
+    """`fire_many` puts several evaluations in one session: 10,000 evaluations in sessions of 2 and of 16 (5,000
+    and 625 sessions), with and without a rule firing, stay under the 1,024 live sessions."""
+    proc = run_isolated("""
+        from engine.durable_core import DurableRuleSet
+        rules = DurableRuleSet("t", {"r": {"$gt": {"c0": 10}}}, {"c0": 0})
+        for per_session in (2, 16):
+            fields = [{"c0": i % 20} for i in range(10000)] if per_session == 2 else [{} for _ in range(10000)]
+            fired = rules.fire_many(fields, per_session=per_session)
+            assert fired == [({"r"} if f.get("c0", 0) > 10 else set()) for f in fields], per_session
+        print("shared sessions deleted")
+    """)
+    assert_clean(proc, "shared sessions deleted")
+
+
 def test_control_raw_library_fails_at_1024_live_sessions() -> None:
     proc = run_isolated("""
         import json
@@ -194,7 +209,8 @@ def _numbers_in(text: str) -> list[str]:
 def test_the_one_fact_fast_path_encodes_exactly_as_the_general_path(fields: dict[str, Any]) -> None:
     """`encode` of a one-fact rule set takes a fast path (C-level checks, orjson); what it writes must be the
     facts the general path writes, never with an exponent, and what the general path refuses it must not take."""
-    fast = _FAST._encode_one(fields)
+    one = _FAST._encode_one(fields, _FAST._heads[0])
+    fast = None if one is None else "[" + one + "]"
     _FAST._single = False
     try:
         general: str | None = _FAST.encode(fields)
@@ -366,10 +382,12 @@ def test_400_criteria_are_split_across_facts_and_every_rule_fires_correctly(tmp_
     proc = run_isolated(f"""
         import datetime as dt, json, pathlib
         from engine import Repository, application_from_data
+        from engine.evaluator import evaluate_batch
         root = pathlib.Path({str(tmp_path)!r})
         repo = Repository.load([root / "catalog", root / "rules"])
         compiled = repo.compiled("big_widget/SYNTH-BIG")
         out = {{"facts": compiled.durable.chunk_count}}
+        checked = []
         def app(values):
             return {{"category": "big_widget", "product": {{"model": "M"}}, "evidence": {{"test_reports": [
                 {{"id": "R", "laboratory": {{"name": "L", "qualifications": ["CMA"]}}, "issued": "2026-06-01",
@@ -382,6 +400,10 @@ def test_400_criteria_are_split_across_facts_and_every_rule_fires_correctly(tmp_
             assert not diags, diags
             d = repo.check(a, doc, dt.date(2026, 11, 1))
             out[name] = [c.verdict for c in d.criteria]
+            checked.append((repo.prepare(a, doc, dt.date(2026, 11, 1))[1], None, d))
+        # several facts an evaluation, several evaluations a session: the same decisions
+        batch = evaluate_batch(compiled, [(a, u) for a, u, _ in checked] * 3, dt.date(2026, 11, 1))
+        out["batch_same"] = batch == [d for _, _, d in checked] * 3
         print(json.dumps(out))
     """, timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -390,6 +412,7 @@ def test_400_criteria_are_split_across_facts_and_every_rule_fires_correctly(tmp_
     assert out["all_pass"] == ["pass"] * 400
     assert out["odd_fail"] == ["fail" if i % 2 else "pass" for i in range(400)]
     assert out["every_7th_missing"] == ["pass" if i % 7 else "missing" for i in range(400)]
+    assert out["batch_same"] is True
 
 
 def test_many_rules_on_one_field_all_matching_fire() -> None:
@@ -554,6 +577,40 @@ def test_durable_refusals_raise_durable_error_and_leave_the_rule_set_usable() ->
     """, timeout=60)
     assert_clean(proc, "refusals recovered")
     assert "accepted" not in proc.stdout
+
+
+def test_a_dropped_evaluation_in_a_shared_session_is_refused_and_the_rule_set_stays_usable() -> None:
+    """If durable drops the facts of one evaluation of a shared session (its sentinel does not fire), the whole
+    call raises DurableError, the session is still deleted, and later calls work."""
+    proc = run_isolated("""
+        from engine.durable_core import DurableError, DurableRuleSet, _drain_shared
+        rules = DurableRuleSet("t", {"r": {"$lte": {"c0": 10}}}, {"c0": 0})
+        dropped = "{" + ",".join('"p%d":%d' % (i, i) for i in range(300)) + ',"sid":"s","id":"1f0","t":"a0"}'
+        for payload, n in (('[{"sid":"s","id":"0f0","t":"a0","c0":1},' + dropped + "]", 2),
+                           ("[" + dropped + "]", 2)):
+            try:
+                rules._run([set() for _ in range(n)], payload, _drain_shared)
+                print("accepted")
+            except DurableError as e:
+                assert "dropped" in str(e), e
+            for _ in range(1100):
+                assert rules.fire_many([{"c0": 5}, {"c0": 50}, {}]) == [{"r"}, set(), set()]
+        print("dropped evaluation refused")
+    """, timeout=60)
+    assert_clean(proc, "dropped evaluation refused")
+    assert "accepted" not in proc.stdout
+
+
+_MANY = DurableRuleSet("many", {"lo": {"$lt": {"a": 0}}, "hi": {"$gt": {"a": 100}}, "s": {"$neq": {"s": "ok"}},
+                                "both": {"$and": [{"$gt": {"a": 50}}, {"b": 1}]}}, {"a": 0, "b": 0, "s": 0})
+
+
+@given(st.lists(st.fixed_dictionaries({}, optional={
+    "a": st.one_of(st.integers(-200, 200), st.floats(-200, 200, allow_nan=False)), "b": st.sampled_from([0, 1]),
+    "s": st.sampled_from(["ok", "no", "ok "])}), max_size=40), st.integers(1, 20))
+def test_fire_many_fires_what_fire_fires_one_by_one(many: list[dict[str, Any]], per_session: int) -> None:
+    """Evaluations sharing a session never see each other's facts: each gets exactly what `fire` gives it."""
+    assert _MANY.fire_many(many, per_session=per_session) == [_MANY.fire(f) for f in many]
 
 
 def test_a_closed_rule_set_refuses_to_fire() -> None:
