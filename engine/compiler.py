@@ -44,6 +44,7 @@ class CriterionPlan:
     limit_status: str
     # what every decision repeats about this criterion, computed once
     kind: str = "quantity"
+    always: bool = False  # applies to every product (no `applies_when`): `applies` need not be called
     upper_bound: bool = False  # lte, lt, not_detected: a not-detected result can prove it
     describe: str = ""
     limit: Any = None
@@ -89,6 +90,10 @@ class LabelPlan:
     members: tuple[int, ...] = ()  # full and partial: the non-optional criteria (of the attribute)
     optional: tuple[int, ...] = ()  # tier: the optional criteria
     grade: int | None = None  # grade: index into CompiledRuleSet.grades
+    member_set: frozenset[int] = field(init=False, default=frozenset())  # `members`, for membership tests
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "member_set", frozenset(self.members))
 
 
 @dataclass
@@ -240,7 +245,8 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
         plans.append(CriterionPlan(
             index=i, criterion=c, indicator=ind, attribute=attribute,
             unit=unit, value_field=vf, nd_field=nd, rule=rule,
-            applies=_applicability(c), laboratory=frozenset(lab), max_age_days=max_age, same_model=same_model,
+            applies=_applicability(c), always=c.applies_when is None, laboratory=frozenset(lab), max_age_days=max_age,
+            same_model=same_model,
             limit_status=limit_status, kind=ind.kind, upper_bound=req.op in ("lte", "lt", "not_detected"),
             describe=req.describe(), limit=limit, limit_unit=limit_unit, lab_text=" or ".join(sorted(lab)),
             not_applicable=not_applicable,

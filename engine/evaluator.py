@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from .application import Application, TestReport, TestResult
@@ -19,9 +21,10 @@ from .decision import (
     Rejection,
     RequirementResult,
 )
+from .durable_core import PER_SESSION
 from .units import IncompatibleUnits, UnitError, apply_conversion, conversion
 
-__all__ = ["evaluate"]
+__all__ = ["evaluate", "evaluate_batch"]
 
 _OPEN = ("missing", "not_acceptable", "undetermined", "pending")
 _UPPER_BOUND_OPS = ("lte", "lt", "not_detected")
@@ -33,25 +36,20 @@ def _report_ref(report: TestReport) -> EvidenceRef:
                        report.issued, report.model)
 
 
-class _Admitted:
-    __slots__ = ("nd", "ref", "report", "result", "value")
+# the result admitted for a criterion: (the report's issue date, the result, its value in the limit's unit,
+# not detected?, the evidence reference); a plain tuple, as one is built per criterion and application
+_Admitted = tuple[Any, TestResult | None, Any, bool, EvidenceRef]
+# a result that may prove a criterion: its report, the result, the report's reference and age in days
+_Candidate = tuple[TestReport, TestResult, EvidenceRef, int]
 
-    def __init__(self, report: TestReport, result: TestResult, value: Any, nd: bool, ref: EvidenceRef):
-        self.report, self.result, self.value, self.nd, self.ref = report, result, value, nd, ref
 
-
-def _admit(plan: CriterionPlan, candidates: list[tuple[TestReport, TestResult]], model: str, as_of: dt.date,
-           refs: dict[int, tuple[EvidenceRef, int]]) -> tuple[_Admitted | None, list[Rejection]]:
+def _admit(plan: CriterionPlan, candidates: list[_Candidate], model: str) -> tuple[_Admitted | None, list[Rejection]]:
     """Choose the newest acceptable result for a criterion; say why each other candidate was not accepted."""
     rejected: list[Rejection] = []
     best: _Admitted | None = None
     max_age = plan.max_age_days
     laboratory = plan.laboratory
-    for report, result in candidates:
-        known = refs.get(id(report))
-        if known is None:  # once per report and evaluation, not once per result
-            known = refs[id(report)] = (_report_ref(report), (as_of - report.issued).days)
-        ref, age = known
+    for report, result, ref, age in candidates:
         reason = detail = None
         if age < 0:
             reason, detail = "issued_after_evaluation_date", f"issued {report.issued.isoformat()}, after the evaluation date"
@@ -74,12 +72,16 @@ def _admit(plan: CriterionPlan, candidates: list[tuple[TestReport, TestResult]],
                     reason, detail = "detection_limit_missing", "not detected, but no detection limit is given"
                 else:
                     try:
-                        factor, offset = conversion(result.unit or "", plan.unit or "")
+                        reported = result.unit
+                        if reported and reported == plan.unit:  # the limit's own unit: nothing to convert
+                            value = float(raw)
+                        else:
+                            factor, offset = conversion(reported or "", plan.unit or "")
+                            value = apply_conversion(float(raw), factor, offset)
                     except (IncompatibleUnits, UnitError):
                         reason = "unit_not_convertible"
                         detail = f"`{result.unit}` cannot convert to `{plan.unit}`"
                     else:
-                        value = apply_conversion(float(raw), factor, offset)
                         if not math.isfinite(value):
                             reason = "value_out_of_range"
                             detail = f"`{raw}` {result.unit} is out of range in `{plan.unit}`"
@@ -98,8 +100,8 @@ def _admit(plan: CriterionPlan, candidates: list[tuple[TestReport, TestResult]],
         if reason is not None:
             rejected.append(Rejection(ref, reason, detail or reason))
             continue
-        if best is None or report.issued > best.report.issued:
-            best = _Admitted(report, result, value, nd, ref)
+        if best is None or report.issued > best[0]:
+            best = (report.issued, result, value, nd, ref)
     return best, rejected
 
 
@@ -118,7 +120,51 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
 
     This is the hot path (a bulk run evaluates thousands of applications a second), so what does not depend on
     the application is computed once by the compiler (`CriterionPlan`, `LabelPlan`, the static caveats)."""
-    rs = compiled.ruleset
+    admitted = _admission(compiled, app, as_of, unit)
+    # stage 3: durable fires the failure rule of every requirement that does not hold
+    return _decide(compiled, app, as_of, admitted, compiled.durable.fire(admitted.fields), binding)
+
+
+def evaluate_batch(compiled: CompiledRuleSet, items: Sequence[tuple[Application, str | None]], as_of: dt.date, *,
+                   binding: bool = True) -> list[Decision]:
+    """`evaluate` for several applications of one rule set (each with its certification unit, or None for the
+    application's own), in order: the same decisions, with the durable stage run for up to
+    `durable_core.PER_SESSION` applications at a time in one session, which halves its cost (bulk runs)."""
+    out: list[Decision] = []
+    step = PER_SESSION
+    fire_many = compiled.durable.fire_many
+    # Decisions hold no reference cycles, but the ones kept in `out` are GC-tracked containers, and the cyclic
+    # collector would walk all of them again and again as they accumulate (measured: keeping 1,000 decisions
+    # cost +50% over discarding each). It is paused while the batch is built; they are collected once after.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        for start in range(0, len(items), step):
+            chunk = items[start:start + step]
+            states = [_admission(compiled, app, as_of, unit) for app, unit in chunk]
+            fired = fire_many([st.fields for st in states], step)
+            out.extend([_decide(compiled, app, as_of, st, f, binding) for (app, _), st, f in zip(chunk, states, fired)])
+    finally:
+        if paused:
+            gc.enable()
+    return out
+
+
+class _State:
+    """What stages 1-2 found for one application: the fields durable sees and the evidence behind them."""
+
+    __slots__ = ("admitted", "basic_evidence", "cert_unit", "fields", "grade_values", "inspection_state")
+
+    def __init__(self, cert_unit: str | None, fields: dict[str, Any],
+                 admitted: list[tuple[_Admitted | None, list[Rejection]] | None],
+                 basic_evidence: list[EvidenceRef | None], inspection_state: str | None,
+                 grade_values: list[tuple[Any, bool] | None]):
+        self.cert_unit, self.fields, self.admitted = cert_unit, fields, admitted
+        self.basic_evidence, self.inspection_state, self.grade_values = basic_evidence, inspection_state, grade_values
+
+
+def _admission(compiled: CompiledRuleSet, app: Application, as_of: dt.date, unit: str | None) -> _State:
+    """Stages 1-2: applicability and evidence admission, and the fields durable is to see."""
     product = app.product
     params = product.parameters
     cert_unit = unit if unit is not None else app.certification_unit
@@ -126,23 +172,23 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
     evidence = app.evidence
 
     # stage 1: index the results by indicator
-    by_indicator: dict[str, list[tuple[TestReport, TestResult]]] = {}
+    by_indicator: dict[str, list[_Candidate]] = {}
     for report in evidence.test_reports:
+        ref, age = _report_ref(report), (as_of - report.issued).days  # once per report, not once per result
         for result in report.results:
             bucket = by_indicator.get(result.indicator)
             if bucket is None:
-                by_indicator[result.indicator] = [(report, result)]
+                by_indicator[result.indicator] = [(report, result, ref, age)]
             else:
-                bucket.append((report, result))
+                bucket.append((report, result, ref, age))
     declarations = {d.id: d for d in evidence.declarations} if evidence.declarations else {}
 
     # stage 2: applicability and evidence admission -> the fields durable sees
     fields: dict[str, Any] = {}
     admitted: list[tuple[_Admitted | None, list[Rejection]] | None] = []
-    refs: dict[int, tuple[EvidenceRef, int]] = {}
-    no_candidates: list[tuple[TestReport, TestResult]] = []
+    no_candidates: list[_Candidate] = []
     for plan in compiled.criteria:
-        if not plan.applies(cert_unit, params):
+        if not plan.always and not plan.applies(cert_unit, params):
             admitted.append(None)
             continue
         if plan.kind == "document":
@@ -150,15 +196,15 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
             if d is not None:
                 fields[plan.value_field] = 1
                 ref = EvidenceRef("declaration", d.id, issued=d.signed)
-                admitted.append((_Admitted(None, None, 1, False, ref), []))  # type: ignore[arg-type]
+                admitted.append(((None, None, 1, False, ref), []))
             else:
                 admitted.append((None, []))
             continue
-        best, rejected = _admit(plan, by_indicator.get(plan.indicator.id, no_candidates), model, as_of, refs)
+        best, rejected = _admit(plan, by_indicator.get(plan.indicator.id, no_candidates), model)
         if best is not None:
-            fields[plan.value_field] = best.value
+            fields[plan.value_field] = best[2]
             if plan.nd_field is not None:
-                fields[plan.nd_field] = 1 if best.nd else 0
+                fields[plan.nd_field] = 1 if best[3] else 0
         admitted.append((best, rejected))
 
     basic_evidence: list[EvidenceRef | None] = []
@@ -211,23 +257,34 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
         for plan, entry in zip(compiled.criteria, admitted):
             if entry is not None and entry[0] is not None and plan.indicator.id == gp.indicator.id:
                 chosen = entry[0]
-                if isinstance(chosen.value, float):
+                chosen_value, chosen_nd = chosen[2], chosen[3]
+                if isinstance(chosen_value, float):
                     factor, offset = conversion(plan.unit or "", gp.unit or "")
-                    found = (apply_conversion(chosen.value, factor, offset), chosen.nd)
+                    found = (apply_conversion(chosen_value, factor, offset), chosen_nd)
                     fields[gp.field] = found[0]
-                    fields[gp.field + "n"] = 1 if chosen.nd else 0
+                    fields[gp.field + "n"] = 1 if chosen_nd else 0
                     for vf, vunit in gp.values:
                         factor, offset = conversion(plan.unit or "", vunit or "")
-                        fields[vf] = apply_conversion(chosen.value, factor, offset)
+                        fields[vf] = apply_conversion(chosen_value, factor, offset)
                 break
         grade_values.append(found)
 
-    # stage 3: durable fires the failure rule of every requirement that does not hold
-    fired = compiled.durable.fire(fields)
+    return _State(cert_unit, fields, admitted, basic_evidence, inspection_state, grade_values)
+
+
+def _decide(compiled: CompiledRuleSet, app: Application, as_of: dt.date, state: _State, fired: set[str],
+            binding: bool) -> Decision:
+    """Stages 4-6: verdicts from what durable fired, then labels, outcome and what is missing."""
+    rs = compiled.ruleset
+    cert_unit, admitted, basic_evidence = state.cert_unit, state.admitted, state.basic_evidence
+    inspection_state, grade_values = state.inspection_state, state.grade_values
+    model = app.product.model
+    inspection = app.evidence.factory_inspection
 
     # stage 4: verdicts
     criteria: list[CriterionResult] = []
     statuses: list[str | None] = []  # by plan index; None = not applicable
+    unsettled: list[int] = []  # the plan indices of the applicable criteria that did not pass, in order
     open_criteria = False
     unconfirmed: list[CriterionPlan] = []
     for plan, entry in zip(compiled.criteria, admitted):
@@ -258,11 +315,9 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
         measured = margin = margin_rel = None
         used: EvidenceRef | None = None
         if best is not None:
-            used = best.ref
-            r = best.result
+            _, r, value, nd, used = best
             if r is not None:
-                value = best.value
-                measured = Measured(value, plan.limit_unit, best.nd, r.detection_limit if best.nd else r.value, r.unit,
+                measured = Measured(value, plan.limit_unit, nd, r.detection_limit if nd else r.value, r.unit,
                                     r.detection_limit)
                 if plan.rule is not None and type(value) is float:
                     margin, margin_rel = _margin(value, *plan.bounds)
@@ -270,6 +325,8 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
         criteria.append(CriterionResult(*plan.head, verdict, reason, detail, *plan.middle, measured, margin, margin_rel,
                                         used, tuple(rejected) if rejected else (), *plan.tail))
         statuses.append(verdict)
+        if verdict != "pass":
+            unsettled.append(plan.index)
 
     basics: list[RequirementResult] = []
     gate_failed: list[str] = []
@@ -334,15 +391,15 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
             continue
         failed = list(gate_failed)
         open_ = list(gate_open)
-        members = [i for i in lp.members if statuses[i] is not None]
-        if lab.kind == "partial" and not members:
+        if lab.kind == "partial" and all(statuses[i] is None for i in lp.members):
             failed.append(f"no_applicable_criterion:{lab.attribute}")
-        for i in members:
-            s = statuses[i]
-            if s == "fail":
-                failed.append(compiled.criteria[i].criterion.id)
-            elif s != "pass":
-                open_.append(compiled.criteria[i].criterion.id)
+        member_set = lp.member_set
+        for i in unsettled:  # in plan order, as the members are
+            if i in member_set:
+                if statuses[i] == "fail":
+                    failed.append(compiled.criteria[i].criterion.id)
+                else:
+                    open_.append(compiled.criteria[i].criterion.id)
         if lab.kind == "tier":
             optional = [i for i in lp.optional if statuses[i] is not None]
             share = lab.optional_share or 0.0

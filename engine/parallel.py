@@ -21,12 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .application import Application
+from .compiler import CompiledRuleSet
 from .decision import Decision
 from .diagnostics import Diagnostic, DiagnosticError
+from .evaluator import evaluate, evaluate_batch
 from .intake import application_from_data, parse_application
 from .repository import Repository
 
-__all__ = ["ItemResult", "ParallelEvaluator", "evaluate_many", "evaluate_one"]
+__all__ = ["ItemResult", "ParallelEvaluator", "evaluate_chunk", "evaluate_many", "evaluate_one"]
 
 Item = Mapping[str, Any] | str
 
@@ -46,6 +49,48 @@ class ItemResult:
 
 def evaluate_one(repo: Repository, index: int, item: Item, as_of: dt.date, *, binding: bool = True) -> ItemResult:
     """Intake and evaluation of one item; every failure becomes diagnostics on the result."""
+    prepared = _prepare(repo, index, item, as_of)
+    if isinstance(prepared, ItemResult):
+        return prepared
+    compiled, app, unit = prepared
+    try:
+        return ItemResult(index, evaluate(compiled, app, as_of, unit=unit, binding=binding))
+    except Exception as e:  # noqa: BLE001 - an engine failure on one item must not lose the others
+        return _failed(index, e)
+
+
+def evaluate_chunk(repo: Repository, chunk: Sequence[tuple[int, Item]], as_of: dt.date, *,
+                   binding: bool = True) -> list[ItemResult]:
+    """`evaluate_one` for each (index, item), in order: the same results, with the applications of each rule
+    set evaluated together by `evaluate_batch` (shared durable sessions). Should a batch fail, its items are
+    evaluated one by one, so that one item's failure never costs another its decision."""
+    results: dict[int, ItemResult] = {}
+    groups: dict[str, tuple[CompiledRuleSet, list[tuple[int, Application, str | None]]]] = {}
+    for index, item in chunk:
+        prepared = _prepare(repo, index, item, as_of)
+        if isinstance(prepared, ItemResult):
+            results[index] = prepared
+            continue
+        compiled, app, unit = prepared
+        groups.setdefault(compiled.ruleset.id, (compiled, []))[1].append((index, app, unit))
+    for compiled, members in groups.values():
+        try:
+            decisions = evaluate_batch(compiled, [(app, unit) for _, app, unit in members], as_of, binding=binding)
+        except Exception:  # noqa: BLE001 - find the item at fault, keep the others' decisions
+            for index, app, unit in members:
+                try:
+                    results[index] = ItemResult(index, evaluate(compiled, app, as_of, unit=unit, binding=binding))
+                except Exception as e:  # noqa: BLE001
+                    results[index] = _failed(index, e)
+        else:
+            for (index, _, _), decision in zip(members, decisions):
+                results[index] = ItemResult(index, decision)
+    return [results[index] for index, _ in chunk]
+
+
+def _prepare(repo: Repository, index: int, item: Item,
+             as_of: dt.date) -> ItemResult | tuple[CompiledRuleSet, Application, str | None]:
+    """Intake: the rule set, the checked application and its certification unit, or the diagnostics."""
     file = f"<item {index}>"
     try:
         if isinstance(item, str):
@@ -55,13 +100,17 @@ def evaluate_one(repo: Repository, index: int, item: Item, as_of: dt.date, *, bi
         if diags or app is None or doc is None:
             return ItemResult(index, None, tuple(diags) or (Diagnostic("application_schema_error",
                                                                        "the application could not be read", file),))
-        return ItemResult(index, repo.check(app, doc, as_of, binding=binding))
+        return repo.prepare(app, doc, as_of)
     except DiagnosticError as e:
         return ItemResult(index, None, tuple(e.diagnostics))
     except Exception as e:  # noqa: BLE001 - an engine failure on one item must not lose the others
-        return ItemResult(index, None, (Diagnostic(
-            "evaluation_error", f"evaluation failed: {type(e).__name__}: {str(e)[:300]}", file,
-            hint="this is a bug in greencert, not in the application: please report it"),))
+        return _failed(index, e)
+
+
+def _failed(index: int, e: Exception) -> ItemResult:
+    return ItemResult(index, None, (Diagnostic(
+        "evaluation_error", f"evaluation failed: {type(e).__name__}: {str(e)[:300]}", f"<item {index}>",
+        hint="this is a bug in greencert, not in the application: please report it"),))
 
 
 # ---------------------------------------------------------------------------------------------- worker side
@@ -79,7 +128,7 @@ def _run_chunk(chunk: Sequence[tuple[int, Item]], as_of: dt.date, binding: bool)
     repo = _worker_repo
     if repo is None:  # pragma: no cover - the initializer always ran
         raise RuntimeError("worker has no repository")
-    return [evaluate_one(repo, i, item, as_of, binding=binding) for i, item in chunk]
+    return evaluate_chunk(repo, chunk, as_of, binding=binding)
 
 
 def _ping() -> int:
@@ -144,7 +193,7 @@ class ParallelEvaluator:
         self.start()
         if self.workers == 0:
             assert self._local is not None
-            return [evaluate_one(self._local, i, item, as_of, binding=binding) for i, item in indexed]
+            return evaluate_chunk(self._local, indexed, as_of, binding=binding)
         size = self.chunk_size or max(1, min(256, math.ceil(len(indexed) / (self.workers * 4))))
         chunks = [indexed[k:k + size] for k in range(0, len(indexed), size)]
         results: dict[int, list[ItemResult]] = {}

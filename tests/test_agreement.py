@@ -31,11 +31,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from appgen import AppGenerator, GeneratedApp
 from reference_evaluator import ReferenceDecision, condition_holds, diff, engine_view, evaluate_reference, reference_view
 
-from engine import Application, DiagnosticError, Repository, application_from_data, evaluate
+from engine import Application, Decision, DiagnosticError, Repository, application_from_data, evaluate
+from engine.compiler import CompiledRuleSet
+from engine.evaluator import evaluate_batch
 from engine.models import RuleSet
 from engine.yamlsource import SourceDocument
 
 N = int(os.environ.get("GREENCERT_AGREEMENT_N", "10000"))
+# applications gathered before `evaluate_batch` evaluates them again, to compare with `evaluate` (not a multiple
+# of durable_core.PER_SESSION, so that partial sessions are exercised too)
+BATCH = 37
 MAX_REPORTED = 5
 # The JSON Schema check costs three times an evaluation: every tenth application goes through the whole of
 # intake (schema included), the others through the typed model and `Repository.prepare` (references,
@@ -54,6 +59,7 @@ SHIPPED_IDS = sorted(SHIPPED.rulesets)
 class Run:
     ruleset_id: str
     apps: int = 0
+    batched: int = 0  # of them, also evaluated with evaluate_batch
     rejected: list[str] = field(default_factory=list)  # the first few
     rejected_count: int = 0
     mismatches: list[str] = field(default_factory=list)
@@ -126,7 +132,10 @@ def run_agreement(repo: Repository, ruleset_id: str, n: int, first_seed: int = 0
     cat = repo.categories[rs.category]
     gen = AppGenerator(rs, cat, repo.editions(rs.category))
     run = Run(ruleset_id)
+    batch: list[tuple[int, CompiledRuleSet, Application, str | None, dt.date, Decision]] = []
     for seed in range(first_seed, first_seed + n):
+        if len(batch) == BATCH:
+            _check_batch(run, batch)
         g = gen.generate(seed)
         run.apps += 1
         run.tags.update(g.tags)
@@ -164,7 +173,26 @@ def run_agreement(repo: Repository, ruleset_id: str, n: int, first_seed: int = 0
             if len(run.mismatches) < MAX_REPORTED:
                 run.mismatches.append(_mismatch_text(g, problems))
         _count(run, ref)
+        batch.append((seed, compiled, checked, unit, g.as_of, decision))
+    _check_batch(run, batch)
     return run
+
+
+def _check_batch(run: Run, batch: list[tuple[int, CompiledRuleSet, Application, str | None, dt.date, Decision]]) -> None:
+    """`evaluate_batch` (shared durable sessions) must give exactly the decisions `evaluate` gave one by one;
+    the applications of a run are grouped by edition and evaluation date, as a bulk run would pass them."""
+    groups: dict[tuple[str, dt.date], list[tuple[int, CompiledRuleSet, Application, str | None, dt.date, Decision]]] = {}
+    for entry in batch:
+        groups.setdefault((entry[1].ruleset.id, entry[4]), []).append(entry)
+    for (_, as_of), entries in groups.items():
+        together = evaluate_batch(entries[0][1], [(app, unit) for _, _, app, unit, _, _ in entries], as_of)
+        run.batched += len(together)
+        for (seed, *_, alone), decision in zip(entries, together):
+            if decision != alone:
+                run.mismatch_count += 1
+                if len(run.mismatches) < MAX_REPORTED:
+                    run.mismatches.append(f"seed {seed}: evaluate_batch differs from evaluate")
+    batch.clear()
 
 
 def _mismatch_text(g: GeneratedApp, problems: list[str]) -> str:
@@ -198,6 +226,7 @@ def _count(run: Run, ref: ReferenceDecision) -> None:
 def assert_agreement(run: Run) -> None:
     print(run.figures())
     assert run.apps > 0
+    assert run.batched == run.apps - run.rejected_count, "every application is also evaluated by evaluate_batch"
     assert run.rejected_count == 0, (f"{run.rejected_count} of {run.apps} generated applications were rejected by "
                                      "intake, first ones:\n" + "\n".join(run.rejected))
     assert run.mismatch_count == 0, (f"{run.mismatch_count} of {run.apps} applications decided differently; first "

@@ -14,7 +14,9 @@ import pytest
 import yaml
 
 from engine.loader import PROJECT_ROOT
-from engine.parallel import ItemResult, ParallelEvaluator, evaluate_many
+from engine import evaluator
+from engine.parallel import ItemResult, ParallelEvaluator, evaluate_chunk, evaluate_many, evaluate_one
+from engine.repository import Repository
 
 sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
 import workload
@@ -108,6 +110,36 @@ def test_a_dead_worker_loses_no_item(items: list[Any], paths: list[Path], sequen
         victims[0].wait(10)
         results = pool.evaluate(items, AS_OF)
     assert results == sequential
+
+
+def test_a_chunk_evaluated_in_batches_gives_what_each_item_gives_alone(items: list[Any], paths: list[Path],
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """`evaluate_chunk` (what workers run: each rule set's applications through `evaluate_batch`) gives exactly
+    `evaluate_one`'s results, decisions and diagnostics, for a chunk mixing rule sets and broken items; and
+    when a batch fails, the items are retried one by one and only the one at fault loses its decision."""
+    repo = Repository.load(paths)
+    try:
+        alone = [evaluate_one(repo, i, item, AS_OF) for i, item in enumerate(items)]
+        together = evaluate_chunk(repo, list(enumerate(items)), AS_OF)
+        assert together == alone
+        assert sum(r.ok for r in together) > 150 and sum(not r.ok for r in together) >= 4
+
+        real = evaluator._decide
+        victim = next(r.decision.application_id for r in alone if r.decision and r.decision.application_id)
+
+        def failing(compiled: Any, app: Any, *args: Any) -> Any:
+            if app.id == victim:
+                raise RuntimeError("boom")
+            return real(compiled, app, *args)
+
+        monkeypatch.setattr(evaluator, "_decide", failing)
+        retried = evaluate_chunk(repo, list(enumerate(items)), AS_OF)
+        broken = [r for r in retried if r.decision is None and r != alone[r.index]]
+        assert [d.code for r in broken for d in r.diagnostics] == ["evaluation_error"] * len(broken) and broken
+        assert all(r.decision is not None and r.decision.application_id == victim for r in (alone[b.index] for b in broken))
+        assert [r for r in retried if r not in broken] == [r for r in alone if r.index not in {b.index for b in broken}]
+    finally:
+        repo.close()
 
 
 def test_fork_is_refused() -> None:
