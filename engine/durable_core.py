@@ -263,7 +263,7 @@ class DurableRuleSet:
         # one fact (most rule sets): the fields rules read, and those of them that hold numbers, for `_encode_one`
         self._single = len(facts) == 1
         self._single_keys = frozenset(self._slot)
-        self._numeric_keys = frozenset(f for f in self._slot if numeric[f])
+        self._kind = {f: 0 if numeric[f] else 1 for f in self._slot}  # for `_encode_one`: as `_KIND` gives
         self._strings: dict[str, str] = {}
         self._lock = threading.Lock()
         self._closed = True
@@ -323,12 +323,13 @@ class DurableRuleSet:
         return ",".join(",".join(p) + "}" for p in parts)
 
     def _encode_one(self, fields: Mapping[str, Any], head: str) -> str | None:
-        """`encode` for a one-fact rule set, checked with C-level set and `map` operations instead of a Python
-        loop per field, then written by orjson (the per-field text building of the general path cost ~4x more,
-        measured).
+        """`encode` for a one-fact rule set: the types checked with C-level `map`s against each field's kind,
+        the text written by orjson and refused if it holds anything durable would misread (a Python loop per
+        field cost ~4x more, measured).
         None sends the fields to the general path, which refuses or writes them: a field no rule reads or
-        none knows, a value of the wrong type, a number `repr` would write with an exponent, a non-finite
-        number, an integer beyond 64 bits."""
+        none knows, a value of the wrong type (a boolean, None), a number orjson writes with an exponent, a
+        non-finite number (which orjson writes as null), an integer beyond 53 bits, and, harmlessly, a string
+        holding `null` or a digit followed by `e`."""
         keys = fields.keys()
         if not keys <= self._single_keys:
             if not keys <= self._known:
@@ -336,30 +337,25 @@ class DurableRuleSet:
             read = self._single_keys
             fields = {k: v for k, v in fields.items() if k in read}  # fields no rule reads are not sent
             keys = fields.keys()
-        get = fields.__getitem__
-        numbers = keys & self._numeric_keys
-        if len(numbers) != len(keys) and set(map(type, map(get, keys - numbers))) != _STR:
-            return None
-        if numbers:
-            values = list(map(get, numbers))
-            if not set(map(type, values)) <= _NUMBER:
-                return None
-            if max(map(abs, values)) >= 1e16:  # exponent in repr, or an integer beyond 64 bits
-                return None
-            nonzero = list(filter(None, values))
-            if nonzero and min(map(abs, nonzero)) < 1e-4:  # exponent in repr
-                return None
-            if not math.isfinite(sum(values)):  # NaN (which max and min may skip) or infinity
-                return None
         if not fields:
             return head + "}"
-        try:
-            # orjson writes each float as its shortest round-trip text, like `repr` but 10x faster; in the
-            # range let through above that text never has an exponent (checked over 300,000 random values)
-            text = orjson.dumps(fields).decode("utf-8")
-        except orjson.JSONEncodeError:  # e.g. a lone surrogate in a string: the general path writes it
+        # numbers (not booleans) in numeric fields, strings in the others: kind 0 and 1 on both sides
+        if list(map(_KIND.get, map(type, fields.values()))) != list(map(self._kind.__getitem__, keys)):
             return None
-        return head + "," + text[1:]
+        try:
+            # orjson writes each float as its shortest round-trip text, like `repr` but 10x faster; it refuses
+            # integers beyond 53 bits here (durable reads integers with `atoll`), and lone surrogates
+            text = orjson.dumps(fields, option=orjson.OPT_STRICT_INTEGER)
+        except orjson.JSONEncodeError:
+            return None
+        if b"null" in text:  # a non-finite number
+            return None
+        at = text.find(b"e")
+        while at != -1:  # an exponent (1e-5, 1e16) follows a digit; an `e` in a string mostly does not
+            if text[at - 1] in _DIGITS:
+                return None
+            at = text.find(b"e", at + 1)
+        return head + "," + text[1:].decode("utf-8")
 
     # ------------------------------------------------------------------------------------------ firing
     def fire(self, fields: Mapping[str, Any]) -> set[str]:
@@ -469,8 +465,9 @@ class DurableRuleSet:
             pass
 
 
-_STR = {str}
-_NUMBER = {float, int}
+# what `_encode_one` lets through: numbers (kind 0) and strings (kind 1); bool, a subclass of int, is not here
+_KIND: dict[type, int] = {float: 0, int: 0, str: 1}
+_DIGITS = frozenset(b"0123456789")
 
 
 def _number(key: str, value: Any) -> str:
