@@ -47,6 +47,7 @@ class CriterionPlan:
     always: bool = False  # applies to every product (no `applies_when`): `applies` need not be called
     upper_bound: bool = False  # lte, lt, not_detected: a not-detected result can prove it
     describe: str = ""
+    caveat: str = ""  # the decision's caveat when a verdict rests on this criterion's unconfirmed limit
     limit: Any = None
     limit_unit: str | None = None
     lab_text: str = ""
@@ -248,7 +249,8 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
             applies=_applicability(c), always=c.applies_when is None, laboratory=frozenset(lab), max_age_days=max_age,
             same_model=same_model,
             limit_status=limit_status, kind=ind.kind, upper_bound=req.op in ("lte", "lt", "not_detected"),
-            describe=req.describe(), limit=limit, limit_unit=limit_unit, lab_text=" or ".join(sorted(lab)),
+            describe=req.describe(), caveat=f"`{c.id}` was judged against an unconfirmed limit ({req.describe()})",
+            limit=limit, limit_unit=limit_unit, lab_text=" or ".join(sorted(lab)),
             not_applicable=not_applicable,
             head=(c.id, ind.id, ind.name.zh, ind.name.en, attribute),
             middle=(req.describe(), req.op, limit, limit_unit, limit_status),

@@ -430,8 +430,7 @@ def _decide(compiled: CompiledRuleSet, app: Application, as_of: dt.date, state: 
         missing = tuple(_missing_items(compiled, criteria, basics, inspection_result, model, as_of))
     caveats = compiled.static_caveats
     if unconfirmed:
-        caveats = tuple(f"`{p.criterion.id}` was judged against an unconfirmed limit ({p.describe})"
-                        for p in unconfirmed) + caveats
+        caveats = tuple([p.caveat for p in unconfirmed]) + caveats
     return Decision(
         application_id=app.id, category=rs.category, certification_unit=cert_unit, product_model=model,
         ruleset_id=rs.id, standard=rs.standard, implementation_rule=rs.implementation_rule,
@@ -462,10 +461,8 @@ def _margin(value: float, op: str, limit: Any, low: float | None, high: float | 
 def _missing_items(compiled: CompiledRuleSet, criteria: list[CriterionResult], basics: list[RequirementResult],
                    inspection: InspectionResult | None, model: str, as_of: dt.date) -> list[MissingItem]:
     out: list[MissingItem] = []
-    plans = {p.criterion.id: p for p in compiled.criteria}
-    for c in criteria:
+    for p, c in zip(compiled.criteria, criteria):
         if c.verdict in ("missing", "not_acceptable"):
-            p = plans[c.id]
             if p.indicator.kind == "document":
                 out.append(MissingItem("declaration", c.id, "applicant",
                                        f"document `{p.indicator.id}` ({c.name_en} / {c.name_zh})"))
@@ -486,9 +483,8 @@ def _missing_items(compiled: CompiledRuleSet, criteria: list[CriterionResult], b
             out.append(MissingItem("limit_value", c.id, "certification_body",
                                    f"the limit for `{c.indicator}` ({c.name_en} / {c.name_zh}) under {c.clause} is not "
                                    "shipped: supply it from the licensed standard text in an overlay"))
-    for b in basics:
+    for bp, b in zip(compiled.basics, basics):
         if b.verdict in ("missing", "not_acceptable"):
-            bp = next(x for x in compiled.basics if x.requirement.id == b.id)
             proof = bp.requirement.proof
             if proof.certificate:
                 out.append(MissingItem("certificate", b.id, "applicant",
