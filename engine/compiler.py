@@ -58,7 +58,9 @@ class CriterionPlan:
     head: tuple[str, str, str, str, str] = ("", "", "", "", "")
     middle: tuple[str, str, Any, str | None, str] = ("", "", None, None, "")
     tail: tuple[str, str | None, bool] = ("", None, False)
-    bounds: tuple[str, Any, float | None, float | None] = ("", None, None, None)
+    # the margin to the limit (evaluator stage 4): (1, limit, _) limit - value, for an upper bound; (2, limit, _)
+    # value - limit, for a lower bound; (3, low, high) the distance to the nearer end of a range; (0, _, _) none
+    margin: tuple[int, Any, Any] = (0, None, None)
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,22 @@ class CompiledRuleSet:
     static_caveats: tuple[str, ...] = ()
     unevaluated: tuple[str, ...] = ()  # catalogue indicators no criterion of this edition evaluates
     overlays: tuple[str, ...] = ()  # ids of the overlays merged into this rule set
+    condition_params: tuple[str, ...] = ()  # the product parameters some criterion's `applies_when` reads
+    _applicability: dict[Any, tuple[bool, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    def applicability(self, unit: str | None, params: Mapping[str, Any]) -> tuple[bool, ...]:
+        """Which criteria (by plan index) apply to a product of certification unit `unit` with `params`.
+        Memoized per distinct unit and values of `condition_params`, with their types (1, 1.0 and True are
+        equal keys in Python but not the same parameter value here)."""
+        values = tuple(map(params.get, self.condition_params))  # None: absent (a parameter is never None)
+        key = (unit, values, tuple(map(type, values)))
+        known = self._applicability.get(key)
+        if known is None:
+            known = tuple(p.always or p.applies(unit, params) for p in self.criteria)
+            if len(self._applicability) >= 4096:  # bounded: a bulk run over many distinct products
+                self._applicability.clear()
+            self._applicability[key] = known
+        return known
 
     def close(self) -> None:
         self.durable.close()
@@ -187,6 +205,16 @@ def failure_for(req: Requirement, value_field: str, nd_field: str | None) -> dic
     raise ValueError(f"unknown operator {op}")  # pragma: no cover - the schema allows no other
 
 
+def _margin_plan(req: Requirement) -> tuple[int, Any, Any]:
+    if req.op in ("lte", "lt", "not_detected"):
+        return (1, float(req.value), None) if req.value is not None else (0, None, None)
+    if req.op in ("gte", "gt") and req.value is not None:
+        return (2, float(req.value), None)
+    if req.op == "between" and req.low is not None and req.high is not None:
+        return (3, req.low, req.high)
+    return (0, None, None)
+
+
 def _applicability(criterion: Criterion) -> Callable[[str | None, Mapping[str, Any]], bool]:
     when = criterion.applies_when
     if when is None:
@@ -255,7 +283,7 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
             head=(c.id, ind.id, ind.name.zh, ind.name.en, attribute),
             middle=(req.describe(), req.op, limit, limit_unit, limit_status),
             tail=(c.clause, c.provenance.source, c.optional),
-            bounds=(req.op, req.value, req.low, req.high),
+            margin=_margin_plan(req),
         ))
     basics: list[BasicPlan] = []
     for j, b in enumerate(ruleset.basic_requirements):
@@ -332,6 +360,8 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
         labels=tuple(label_plans),
         default_scope=ruleset.default_scope or tuple(lab.id for lab in ruleset.labels if lab.kind == "full"),
         static_caveats=tuple(static_caveats), unevaluated=unevaluated, overlays=overlays,
+        condition_params=tuple(sorted({pid for c in ruleset.criteria if c.applies_when
+                                       for pid in c.applies_when.parameters})),
     )
 
 

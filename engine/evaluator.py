@@ -187,8 +187,8 @@ def _admission(compiled: CompiledRuleSet, app: Application, as_of: dt.date, unit
     fields: dict[str, Any] = {}
     admitted: list[tuple[_Admitted | None, list[Rejection]] | None] = []
     no_candidates: list[_Candidate] = []
-    for plan in compiled.criteria:
-        if not plan.always and not plan.applies(cert_unit, params):
+    for plan, applies in zip(compiled.criteria, compiled.applicability(cert_unit, params)):
+        if not applies:
             admitted.append(None)
             continue
         if plan.kind == "document":
@@ -320,7 +320,17 @@ def _decide(compiled: CompiledRuleSet, app: Application, as_of: dt.date, state: 
                 measured = Measured(value, plan.limit_unit, nd, r.detection_limit if nd else r.value, r.unit,
                                     r.detection_limit)
                 if plan.rule is not None and type(value) is float:
-                    margin, margin_rel = _margin(value, *plan.bounds)
+                    kind, a, b = plan.margin  # the distance to the limit on the passing side: negative if failing
+                    if kind == 1:
+                        margin = a - value
+                        margin_rel = margin / a if a else None
+                    elif kind == 2:
+                        margin = value - a
+                        margin_rel = margin / a if a else None
+                    elif kind == 3:
+                        margin = min(value - a, b - value)
+                        span = b - a
+                        margin_rel = margin / span if span else None
         # the parts of the record that do not depend on the application come precomputed from the plan
         criteria.append(CriterionResult(*plan.head, verdict, reason, detail, *plan.middle, measured, margin, margin_rel,
                                         used, tuple(rejected) if rejected else (), *plan.tail))
@@ -439,23 +449,6 @@ def _decide(compiled: CompiledRuleSet, app: Application, as_of: dt.date, state: 
         basic_requirements=tuple(basics), factory_inspection=inspection_result, criteria=tuple(criteria),
         missing_evidence=missing, caveats=caveats, binding=binding,
     )
-
-
-def _margin(value: float, op: str, limit: Any, low: float | None, high: float | None) -> tuple[float | None, float | None]:
-    """Distance to the limit on the passing side (negative when the value is on the failing side)."""
-    if op in ("lte", "lt", "not_detected"):
-        if limit is None:
-            return None, None
-        m = float(limit) - value
-        return m, (m / float(limit) if limit else None)
-    if op in ("gte", "gt"):
-        m = value - float(limit)
-        return m, (m / float(limit) if limit else None)
-    if op == "between" and low is not None and high is not None:
-        m = min(value - low, high - value)
-        span = high - low
-        return m, (m / span if span else None)
-    return None, None
 
 
 def _missing_items(compiled: CompiledRuleSet, criteria: list[CriterionResult], basics: list[RequirementResult],
