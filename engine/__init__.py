@@ -3,13 +3,14 @@
 from .application import Application
 from .decision import Decision
 from .diagnostics import Diagnostic, DiagnosticError, format_diagnostic
-from .evaluator import evaluate
+from .evaluator import evaluate, evaluate_batch, evaluate_each
 from .intake import application_from_data, parse_application, read_application
 from .loader import LoadResult, default_catalog_dir, default_rules_dir, load
 from .repository import Repository
 
 __all__ = [
     "Application", "Decision", "Diagnostic", "DiagnosticError", "LoadResult", "Repository", "application_from_data",
-    "default_catalog_dir", "default_rules_dir", "evaluate", "format_diagnostic", "load", "parse_application",
+    "default_catalog_dir", "default_rules_dir", "evaluate", "evaluate_batch", "evaluate_each", "format_diagnostic",
+    "load", "parse_application",
     "read_application",
 ]

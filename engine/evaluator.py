@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .application import Application, TestReport, TestResult
@@ -24,7 +24,7 @@ from .decision import (
 from .durable_core import PER_SESSION
 from .units import IncompatibleUnits, UnitError, apply_conversion, conversion
 
-__all__ = ["evaluate", "evaluate_batch"]
+__all__ = ["evaluate", "evaluate_batch", "evaluate_each"]
 
 _OPEN = ("missing", "not_acceptable", "undetermined", "pending")
 _UPPER_BOUND_OPS = ("lte", "lt", "not_detected")
@@ -128,26 +128,34 @@ def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, uni
 def evaluate_batch(compiled: CompiledRuleSet, items: Sequence[tuple[Application, str | None]], as_of: dt.date, *,
                    binding: bool = True) -> list[Decision]:
     """`evaluate` for several applications of one rule set (each with its certification unit, or None for the
-    application's own), in order: the same decisions, with the durable stage run for up to
-    `durable_core.PER_SESSION` applications at a time in one session, which halves its cost (bulk runs)."""
-    out: list[Decision] = []
-    step = PER_SESSION
-    fire_many = compiled.durable.fire_many
-    # Decisions hold no reference cycles, but the ones kept in `out` are GC-tracked containers, and the cyclic
-    # collector would walk all of them again and again as they accumulate (measured: keeping 1,000 decisions
-    # cost +50% over discarding each). It is paused while the batch is built; they are collected once after.
+    application's own), in order: the same decisions, with the durable stage run for `durable_core.PER_SESSION`
+    applications at a time in one session, which halves its cost (bulk runs).
+
+    Decisions hold no reference cycles, but a list of them is a mass of GC-tracked containers which the cyclic
+    collector would walk again and again as it grows (measured: keeping 1,000 decisions cost +50% over
+    discarding each). The collector is paused while the list is built; they are looked at once afterwards.
+    A caller that consumes decisions one by one should use `evaluate_each`: holding many costs memory traffic
+    too (measured here: streamed, 240 µs an application; the same in one list of 1,000, 300)."""
     paused = gc.isenabled()
     gc.disable()
     try:
-        for start in range(0, len(items), step):
-            chunk = items[start:start + step]
-            states = [_admission(compiled, app, as_of, unit) for app, unit in chunk]
-            fired = fire_many([st.fields for st in states], step)
-            out.extend([_decide(compiled, app, as_of, st, f, binding) for (app, _), st, f in zip(chunk, states, fired)])
+        return list(evaluate_each(compiled, items, as_of, binding=binding))
     finally:
         if paused:
             gc.enable()
-    return out
+
+
+def evaluate_each(compiled: CompiledRuleSet, items: Sequence[tuple[Application, str | None]], as_of: dt.date, *,
+                  binding: bool = True) -> Iterator[Decision]:
+    """`evaluate_batch` as a generator: the decisions come out `PER_SESSION` at a time, in order."""
+    step = PER_SESSION
+    fire_many = compiled.durable.fire_many
+    for start in range(0, len(items), step):
+        chunk = items[start:start + step]
+        states = [_admission(compiled, app, as_of, unit) for app, unit in chunk]
+        fired = fire_many([st.fields for st in states], step)
+        for (app, _), st, f in zip(chunk, states, fired):
+            yield _decide(compiled, app, as_of, st, f, binding)
 
 
 class _State:

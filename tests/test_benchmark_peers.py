@@ -11,7 +11,8 @@ from pathlib import Path
 
 from engine.loader import PROJECT_ROOT
 
-EXPECTED_ENGINES = {"greencert_full", "greencert_full_gc_frozen", "reference", "durable_full", "durable_criteria",
+EXPECTED_ENGINES = {"greencert_full", "greencert_full_gc_frozen", "greencert_batch", "reference", "durable_full",
+                    "durable_criteria", "durable_criteria_many",
                     "zen_engine_dict", "zen_engine_json", "zen_decision_dict", "zen_batch", "rule_engine", "python"}
 
 

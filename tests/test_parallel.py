@@ -13,8 +13,8 @@ import psutil
 import pytest
 import yaml
 
-from engine.loader import PROJECT_ROOT
 from engine import evaluator
+from engine.loader import PROJECT_ROOT
 from engine.parallel import ItemResult, ParallelEvaluator, evaluate_chunk, evaluate_many, evaluate_one
 from engine.repository import Repository
 

@@ -43,6 +43,7 @@ from benchmarks.peers.criteria import (  # noqa: E402
 )
 from engine import application_from_data, evaluate  # noqa: E402
 from engine.durable_core import DurableRuleSet  # noqa: E402
+from engine.evaluator import evaluate_each  # noqa: E402
 
 __all__ = ["ENGINES", "run", "main"]
 
@@ -60,6 +61,10 @@ ENGINES: dict[str, tuple[str, str, str]] = {
         "the same full decision, with the objects alive after loading moved out of the garbage collector's "
         "reach (`gc.freeze()`), as a server or bulk run could do once at start: a measured remedy, not the "
         "default", "full"),
+    "greencert_batch": (
+        "greencert `evaluate_each` (full decisions, in bulk)",
+        "the same full decisions for the whole list of applications of the rule set at once, streamed (as "
+        "`engine.evaluate` is here): 8 applications per durable session", "full"),
     "reference": (
         "reference evaluator (plain Python, tests/reference_evaluator.py)",
         "the same decision semantics in plain Python from docs/semantics.md (admission, verdicts, margins, "
@@ -73,6 +78,10 @@ ENGINES: dict[str, tuple[str, str, str]] = {
         "greencert durable stage, the 30 criterion rules only",
         "the 30 criterion rules exactly as greencert compiles them (failure rules), fired on the same "
         "admitted values the peers get; the 30 verdicts", "verdicts"),
+    "durable_criteria_many": (
+        "greencert durable stage, the 30 criterion rules only, in bulk (`fire_many`)",
+        "as above, for the whole list at once: 8 applications' facts per durable session (as `evaluate_batch` "
+        "does); compare with ZEN's own batch call", "verdicts"),
     "zen_engine_dict": (
         "ZEN `ZenEngine.evaluate(key, dict)`",
         "the 30 pass conditions (one expression node) on the admitted values; shared engine, static loader, "
@@ -94,7 +103,7 @@ ENGINES: dict[str, tuple[str, str, str]] = {
         "the 30 pass conditions as generated Python closures: the floor for the comparisons alone", "verdicts"),
 }
 ZEN_KEYS = ("zen_engine_dict", "zen_engine_json", "zen_decision_dict")
-TARGET_RATIO = 1.5  # greencert vs ZEN's fastest single-call path, same verdicts
+TARGET_RATIO = 1.5  # greencert's faster durable path vs ZEN's fastest path (its batch call too), same verdicts
 TARGET_FULL = 10_000  # full decisions per second, one core
 
 
@@ -159,6 +168,13 @@ def _runners(w: Workload, keys: Sequence[str]) -> tuple[dict[str, Callable[[], l
             runners["greencert_full"] = full
         if "greencert_full_gc_frozen" in keys:
             runners["greencert_full_gc_frozen"] = full  # same pass; _measure freezes the heap around it
+    if "greencert_batch" in keys:
+        compiled = w.compiled
+        items = [(a, u) for _, a, u in prepared]
+
+        def batch() -> list[Verdicts]:
+            return [verdicts_from_decision(d) for d in evaluate_each(compiled, items, as_of)]
+        runners["greencert_batch"] = batch
     if "reference" in keys:
         reference = _load_reference()
         ruleset, category = w.compiled.ruleset, w.compiled.category
@@ -174,7 +190,7 @@ def _runners(w: Workload, keys: Sequence[str]) -> tuple[dict[str, Callable[[], l
         def durable_full() -> list[Verdicts]:
             return [verdicts_from_fired(checks, f, fire(f)) for f in full_fields]
         runners["durable_full"] = durable_full
-    if "durable_criteria" in keys:
+    if "durable_criteria" in keys or "durable_criteria_many" in keys:
         rules = {c.rule: w.compiled.rules[c.rule] for c in checks}
         d30 = DurableRuleSet("bench_criteria", rules, {f: 0 for f in input_fields(checks)})
         info["durable_criteria_facts"] = d30.chunk_count
@@ -184,6 +200,10 @@ def _runners(w: Workload, keys: Sequence[str]) -> tuple[dict[str, Callable[[], l
         def durable_criteria() -> list[Verdicts]:
             return [verdicts_from_fired(checks, x, fire30(x)) for x in inputs]
         runners["durable_criteria"] = durable_criteria
+
+        def durable_criteria_many() -> list[Verdicts]:
+            return [verdicts_from_fired(checks, x, f) for x, f in zip(inputs, d30.fire_many(inputs))]
+        runners["durable_criteria_many"] = durable_criteria_many
         info["_close"] = d30.close
     if any(k.startswith("zen") for k in keys):
         from benchmarks.peers.zen_peer import ZenPeer
@@ -279,12 +299,22 @@ def run(n: int, repeat: int, keys: Sequence[str] | None = None, cpu: int | None 
         "info": info, "date": dt.datetime.now().isoformat(timespec="seconds"),
     }
     targets: dict[str, Any] = {}
-    if zen_best and "durable_criteria" in measured:
-        ratio = measured["durable_criteria"]["per_cpu_s"] / zen_best
-        targets["verdicts_vs_zen"] = {"target": TARGET_RATIO, "measured": ratio, "met": ratio >= TARGET_RATIO}
-    if "greencert_full" in measured:
-        rate = measured["greencert_full"]["per_cpu_s"]
-        targets["full_decisions"] = {"target": TARGET_FULL, "measured": rate, "met": rate >= TARGET_FULL}
+    ours = [k for k in ("durable_criteria", "durable_criteria_many") if k in measured]
+    if zen_best and ours:
+        # greencert's faster path (one at a time, or in bulk) against ZEN's fastest (its batch call included)
+        path = max(ours, key=lambda k: measured[k]["per_cpu_s"])
+        zen_any = {k: measured[k]["per_cpu_s"] for k in (*ZEN_KEYS, "zen_batch") if k in measured}
+        against = max(zen_any, key=lambda k: zen_any[k])
+        ratio = measured[path]["per_cpu_s"] / zen_any[against]
+        targets["verdicts_vs_zen"] = {"target": TARGET_RATIO, "measured": ratio, "met": ratio >= TARGET_RATIO,
+                                      "path": path, "against": against}
+    full_paths = [k for k in ("greencert_full", "greencert_batch") if k in measured]
+    if full_paths:
+        # through the engine by either path: one application at a time, or a list at once
+        path = max(full_paths, key=lambda k: measured[k]["per_cpu_s"])
+        rate = measured[path]["per_cpu_s"]
+        targets["full_decisions"] = {"target": TARGET_FULL, "measured": rate, "met": rate >= TARGET_FULL,
+                                     "path": path}
     result["targets"] = targets
     return result
 
@@ -321,11 +351,20 @@ BUCKETS: dict[str, dict[str, tuple[str, ...]]] = {
         "  durable C calls (assert, match, drain, delete session)": ("DurableRuleSet._fire (",),
         "    of which session state created/deleted (`createStateNode`/`deleteStateNode`)": ("createStateNode (",
                                                                                           "deleteStateNode ("),
-        "evidence admission (`_admit`)": ("_admit (engine/evaluator.py",),
-        "applicability (`applies_when`)": ("applies (engine/compiler.py",),
+        "applicability and evidence admission (`_admission`)": ("_admission (engine/evaluator.py",),
+        "  of which results admitted one by one (`_admit`)": ("_admit (engine/evaluator.py",),
+        "verdicts, labels, outcome (`_decide`)": ("_decide (engine/evaluator.py",),
         "decision records constructed (dataclass `__init__`)": ("__create_fn__.<locals>.__init__",),
         "missing-evidence list (`_missing_items`)": ("_missing_items (",),
-        "margins (`_margin`)": ("_margin (",),
+        "garbage collector (`gc_collect_main`)": ("gc_collect_main (",),
+    },
+    "greencert_batch": {
+        "durable-rules stage (`DurableRuleSet.fire_many`)": ("DurableRuleSet.fire_many (",),
+        "  facts encoded to JSON text in Python (`_facts`)": ("DurableRuleSet._facts (",),
+        "  durable C calls (assert, match, drain, delete session)": ("DurableRuleSet._run (",),
+        "applicability and evidence admission (`_admission`)": ("_admission (engine/evaluator.py",),
+        "verdicts, labels, outcome (`_decide`)": ("_decide (engine/evaluator.py",),
+        "decision records constructed (dataclass `__init__`)": ("__create_fn__.<locals>.__init__",),
         "garbage collector (`gc_collect_main`)": ("gc_collect_main (",),
     },
     "durable_criteria": {
