@@ -45,7 +45,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -477,30 +477,28 @@ def _number(key: str, value: Any) -> str:
         raise DurableError(f"field `{key}` holds numbers; got `{value!r}`") from e
 
 
-def _drain(handle: int, fired: list[set[str]]) -> None:
-    """What fired in a session of one evaluation, into `fired[0]`."""
+def _messages(handle: int) -> Iterator[str]:
+    """The fired rules' messages of the session in progress, each completed as the next is asked for."""
     result = _dre.start_action(handle)
     if result is None:
         return
     state_offset = result[2]
     message: str | None = result[1]
-    into = fired[0]
     while message:
-        # a message is {"rule_name":{"m":{...}}}: the name is the first key
-        into.add(message[2:message.index('"', 2)])
+        yield message
         message = _dre.complete_and_start_action(handle, state_offset)
+
+
+def _drain(handle: int, fired: list[set[str]]) -> None:
+    """What fired in a session of one evaluation, into `fired[0]`."""
+    # a message is {"rule_name":{"m":{...}}}: the name is the first key
+    fired[0].update([message[2:message.index('"', 2)] for message in _messages(handle)])
 
 
 def _drain_shared(handle: int, fired: list[set[str]]) -> None:
     """What fired in a session shared by several evaluations, into `fired[k]` for the fact ids `<k>f…`."""
-    result = _dre.start_action(handle)
-    if result is None:
-        return
-    state_offset = result[2]
-    message: str | None = result[1]
-    while message:
+    for message in _messages(handle):
         # {"rule_name":{"m":{"sid":"s","id":"<k>f<i>",...}}}: the rule's name, then the fact's id
         end = message.index('"', 2)
         at = message.index('"id":"', end) + 6
         fired[int(message[at:message.index("f", at)])].add(message[2:end])
-        message = _dre.complete_and_start_action(handle, state_offset)
