@@ -351,6 +351,7 @@ def render(runs: dict[str, dict[str, Any]], info: dict[str, Any], args: argparse
                    f"{s['growth_percent']:+.2f}% | {_verdict(s['growth_percent'], 10, higher_is_better=False, unit='%')} |")
     out.append("")
 
+    out += _previous_section(info, runs)
     if eng:
         out += _engine_section(runs["engine"], eng, plots)
     sc = (runs.get("scaling") or {}).get("result")
@@ -364,13 +365,75 @@ def render(runs: dict[str, dict[str, Any]], info: dict[str, Any], args: argparse
         out += _api_section(runs["api"], api, plots)
     if mem:
         out += _memory_section(runs["memory"], mem, plots)
-    out += _closing(runs)
+    out += _closing(runs, info)
     failed = [p for p in runs.values() if p["returncode"] not in (0, 1) or p["result"] is None]
     if failed:
         out += ["## Parts that did not complete", ""]
         for p in failed:
             out += [f"- `{p['name']}` exited with {p['returncode']}:", "", "```", p["log_tail"][-1500:], "```", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def previous_summary(saved: dict[str, Any]) -> dict[str, Any]:
+    """The figures of a saved run (results.json) that a later run is compared with."""
+    info, runs = saved["info"], saved["runs"]
+    out: dict[str, Any] = {"date": info["date"], "commit": info["machine"].get("commit"), "figures": {}}
+    fig = out["figures"]
+    eng = (runs.get("engine") or {}).get("result")
+    if eng:
+        for key in ("reference", "zen_engine_dict", "python", "durable_criteria", "greencert_full", "greencert_batch"):
+            if key in eng["engines"]:
+                fig[f"engine.{key}"] = eng["engines"][key]["per_cpu_s"]
+    st = (runs.get("startup") or {}).get("result")
+    if st:
+        fig["startup.median_s"] = st["summary"]["process_wall_s"]["median"]
+    api = (runs.get("api") or {}).get("result")
+    for x in (api or {}).get("runs", []):
+        fig[f"api.{x['backend']}.{x['mode']}.per_s"] = x["per_s"]
+        fig[f"api.{x['backend']}.{x['mode']}.cpu_ms"] = x["server_cpu_ms_per_request"]
+    return out
+
+
+_PREVIOUS_ROWS = [
+    ("engine.reference", "reference evaluator, apps/s (plain Python; its code is the same in both runs)", True),
+    ("engine.zen_engine_dict", "ZEN `evaluate(key, dict)`, apps/s (another library; same workload)", True),
+    ("engine.python", "plain Python closures, apps/s (same code in both runs)", True),
+    ("engine.greencert_full", "greencert `engine.evaluate`, apps/s", True),
+    ("engine.greencert_batch", "greencert `evaluate_each` (bulk), apps/s", True),
+    ("engine.durable_criteria", "greencert durable stage, 30 criterion rules, apps/s", True),
+    ("startup.median_s", "startup, median seconds", False),
+]
+
+
+def _previous_section(info: dict[str, Any], runs: dict[str, dict[str, Any]]) -> list[str]:
+    prev = info.get("previous")
+    if not prev:
+        return []
+    now = previous_summary({"info": info, "runs": runs})["figures"]
+    before = prev["figures"]
+    out = ["## Compared with the previous full run", "",
+           f"The previous run: {prev['date']}, commit {prev.get('commit')}. The first three rows run code that did not "
+           "change between the runs, so their ratio is how fast this machine was compared with then; greencert's own "
+           "rows are best read against them (and against the reference evaluator in the same run, section 1).", "",
+           "| figure | previous run | this run | this / previous |", "|---|---:|---:|---:|"]
+    rows = list(_PREVIOUS_ROWS)
+    for key in sorted(k for k in now if k.startswith("api.") and k.endswith(".cpu_ms")):
+        _, backend, mode, _ = key.split(".")
+        rows.append((key, f"API {backend} {mode.replace('_', '-')}: server CPU ms per request", False))
+    for key, label, _ in rows:
+        a, b = before.get(key), now.get(key)
+        if a is None and b is None:
+            continue
+        fmt = (lambda v: f"{v:,.2f}") if key.endswith(("_s", "_ms")) else (lambda v: f"{v:,.0f}")
+        ratio = f"{b / a:.2f}x" if a and b else "n/a"
+        out.append(f"| {label} | {fmt(a) if a is not None else 'n/a'} | {fmt(b) if b is not None else 'n/a'} | "
+                   f"{ratio} |")
+    ref_a, ref_b = before.get("engine.reference"), now.get("engine.reference")
+    for key, name in (("engine.greencert_full", "`engine.evaluate`"), ("engine.greencert_batch", "`evaluate_each`")):
+        if ref_a and ref_b and before.get(key) and now.get(key):
+            out.append(f"| {name} / reference evaluator, same run | {before[key] / ref_a:.2f}x | "
+                       f"{now[key] / ref_b:.2f}x | |")
+    return out + [""]
 
 
 def _engine_section(part: dict[str, Any], r: dict[str, Any], plots: dict[str, str]) -> list[str]:
@@ -393,11 +456,21 @@ def _engine_section(part: dict[str, Any], r: dict[str, Any], plots: dict[str, st
                    f"{m['us_per_app_cpu']:.1f} | {vs} | {m['mismatches']} |")
     zen = r["zen_fastest_path"]
     info = r.get("info", {})
+    ref = r["engines"].get("reference", {}).get("per_cpu_s")
+    ours = {k: r["engines"][k]["per_cpu_s"] for k in ("greencert_full", "greencert_batch") if k in r["engines"]}
+    if ref and ours:
+        out += ["", "Against the in-run baseline, the plain-Python reference evaluator (whose code does not change from "
+                "run to run, so it also tells how fast this machine was today): "
+                + ", ".join(f"`{k}` {v / ref:.2f}x" for k, v in ours.items())
+                + ". Compare these ratios, not absolute rates, across runs: the same machine type has measured "
+                "the reference anywhere from ~3,100 to ~6,200 applications/s on different days."]
     out += ["", f"ZEN's fastest single-call Python path here is `{zen}` ({_rate(r['zen_fastest_per_cpu_s'])}/s); ratios "
             f"are to it. zen-engine {info.get('zen_version')}, rule-engine {info.get('rule_engine_version')}. The "
-            "greencert figure for the 1.5x target is *the 30 criterion rules only*: durable-rules given exactly the "
-            "values ZEN is given, compiled from the same criteria; *durable stage alone (compiled rule set)* is the "
-            "same call inside `engine.evaluate`, with basic requirements, inspection and grade rules too.", ""]
+            "greencert figure for the 1.5x target is the faster of *the 30 criterion rules only* (a durable session per "
+            "application) and the same *in bulk* (`fire_many`, 8 applications a session), against ZEN's fastest path "
+            "including its own batch call: durable-rules given exactly the values ZEN is given, compiled from the "
+            "same criteria; *durable stage alone (compiled rule set)* is the same call inside `engine.evaluate`, "
+            "with basic requirements, inspection and grade rules too.", ""]
     if "engine" in plots:
         out += [f"![engine throughput]({plots['engine']})", ""]
     exprs = info.get("zen_expressions") or []
@@ -525,9 +598,18 @@ def _memory_section(part: dict[str, Any], r: dict[str, Any], plots: dict[str, st
     return out
 
 
-def _closing(runs: dict[str, dict[str, Any]]) -> list[str]:
+def _closing(runs: dict[str, dict[str, Any]], info: dict[str, Any]) -> list[str]:
     """What limits each missed target, from the measurements above, and what would fix it."""
     notes: list[str] = []
+    before = (info.get("previous") or {}).get("figures", {})
+    now = previous_summary({"info": info, "runs": runs})["figures"] if before else {}
+    same_code = [now[k] / before[k] for k in ("engine.reference", "engine.python") if before.get(k) and now.get(k)]
+    if same_code and max(same_code) < 0.8:
+        notes.append(
+            f"- **This machine was slower than in the previous run**: code that did not change between the runs ran "
+            f"at {min(same_code):.2f}-{max(same_code):.2f}x its speed then (see *Compared with the previous full "
+            "run*). Targets that depend on absolute speed (throughput, latency, startup) read worse for that alone; "
+            "compare greencert against the in-run baselines.")
     eng = (runs.get("engine") or {}).get("result")
     if eng:
         spy = eng.get("pyspy") or {}
@@ -560,7 +642,7 @@ def _closing(runs: dict[str, dict[str, Any]]) -> list[str]:
         if vz and not vz["met"]:
             b = spy.get("durable_criteria", {}).get("buckets", {})
             notes.append(
-                f"- **Same verdicts vs ZEN** ({vz['measured']:.2f}x, needs 1.5x: {1.5 / vz['measured']:.1f}x more). "
+                f"- **Same verdicts vs ZEN** ({vz['measured']:.2f}x, needs 1.5x: {1.5 / vz['measured']:.2f}x more). "
                 "In greencert's durable stage, "
                 f"{b.get('facts encoded to JSON text in Python (`encode`)', 0):.0%} of the time is Python encoding the "
                 "facts as JSON text (durable-rules reads only text) and "
@@ -697,6 +779,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                             "parts": parts, "command": ".venv/bin/python benchmarks/run_all.py " + " ".join(
                                 shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
                             "sizes": size, "machine": machine()}
+    results_path = args.results or args.plots_dir / "results.json"
+    if results_path.exists():  # the run this one replaces: its key figures, to compare with (machine speed too)
+        try:
+            info["previous"] = previous_summary(json.loads(results_path.read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError) as e:
+            print(f"previous results not readable ({type(e).__name__}: {e}): no comparison", file=sys.stderr)
     if args.wait_quiet > 0:
         info["quiet"] = wait_quiet(args.wait_quiet)
     py = _python()
@@ -730,7 +818,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     plots = _draw(runs, args.plots_dir, args.out)
     args.out.write_text(render(runs, info, args, plots), encoding="utf-8")
-    results_path = args.results or args.plots_dir / "results.json"
     slim = {k: {**v, "log_tail": v["log_tail"][-500:]} for k, v in runs.items()}
     results_path.write_text(json.dumps({"info": info, "runs": slim}, indent=1, default=str), encoding="utf-8")
     print(f"\nwrote {args.out} and {len(plots)} plot(s) in {args.plots_dir}; raw profiles in {work}")
