@@ -44,7 +44,6 @@ class CriterionPlan:
     limit_status: str
     # what every decision repeats about this criterion, computed once
     kind: str = "quantity"
-    always: bool = False  # applies to every product (no `applies_when`): `applies` need not be called
     upper_bound: bool = False  # lte, lt, not_detected: a not-detected result can prove it
     describe: str = ""
     caveat: str = ""  # the decision's caveat when a verdict rests on this criterion's unconfirmed limit
@@ -127,7 +126,7 @@ class CompiledRuleSet:
         key = (unit, values, tuple(map(type, values)))
         known = self._applicability.get(key)
         if known is None:
-            known = tuple(p.always or p.applies(unit, params) for p in self.criteria)
+            known = tuple(p.applies(unit, params) for p in self.criteria)
             if len(self._applicability) >= 4096:  # bounded: a bulk run over many distinct products
                 self._applicability.clear()
             self._applicability[key] = known
@@ -274,8 +273,7 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
         plans.append(CriterionPlan(
             index=i, criterion=c, indicator=ind, attribute=attribute,
             unit=unit, value_field=vf, nd_field=nd, rule=rule,
-            applies=_applicability(c), always=c.applies_when is None, laboratory=frozenset(lab), max_age_days=max_age,
-            same_model=same_model,
+            applies=_applicability(c), laboratory=frozenset(lab), max_age_days=max_age, same_model=same_model,
             limit_status=limit_status, kind=ind.kind, upper_bound=req.op in ("lte", "lt", "not_detected"),
             describe=req.describe(), caveat=f"`{c.id}` was judged against an unconfirmed limit ({req.describe()})",
             limit=limit, limit_unit=limit_unit, lab_text=" or ".join(sorted(lab)),

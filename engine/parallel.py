@@ -53,10 +53,7 @@ def evaluate_one(repo: Repository, index: int, item: Item, as_of: dt.date, *, bi
     if isinstance(prepared, ItemResult):
         return prepared
     compiled, app, unit = prepared
-    try:
-        return ItemResult(index, evaluate(compiled, app, as_of, unit=unit, binding=binding))
-    except Exception as e:  # noqa: BLE001 - an engine failure on one item must not lose the others
-        return _failed(index, e)
+    return _evaluate_guarded(compiled, index, app, unit, as_of, binding)
 
 
 def evaluate_chunk(repo: Repository, chunk: Sequence[tuple[int, Item]], as_of: dt.date, *,
@@ -78,10 +75,7 @@ def evaluate_chunk(repo: Repository, chunk: Sequence[tuple[int, Item]], as_of: d
             decisions = evaluate_batch(compiled, [(app, unit) for _, app, unit in members], as_of, binding=binding)
         except Exception:  # noqa: BLE001 - find the item at fault, keep the others' decisions
             for index, app, unit in members:
-                try:
-                    results[index] = ItemResult(index, evaluate(compiled, app, as_of, unit=unit, binding=binding))
-                except Exception as e:  # noqa: BLE001
-                    results[index] = _failed(index, e)
+                results[index] = _evaluate_guarded(compiled, index, app, unit, as_of, binding)
         else:
             for (index, _, _), decision in zip(members, decisions):
                 results[index] = ItemResult(index, decision)
@@ -103,6 +97,14 @@ def _prepare(repo: Repository, index: int, item: Item,
         return repo.prepare(app, doc, as_of)
     except DiagnosticError as e:
         return ItemResult(index, None, tuple(e.diagnostics))
+    except Exception as e:  # noqa: BLE001 - an engine failure on one item must not lose the others
+        return _failed(index, e)
+
+
+def _evaluate_guarded(compiled: CompiledRuleSet, index: int, app: Application, unit: str | None, as_of: dt.date,
+                      binding: bool) -> ItemResult:
+    try:
+        return ItemResult(index, evaluate(compiled, app, as_of, unit=unit, binding=binding))
     except Exception as e:  # noqa: BLE001 - an engine failure on one item must not lose the others
         return _failed(index, e)
 
