@@ -3,7 +3,9 @@
 # All figures come from one run over the same synthetic workload (benchmarks/workload.py: 30 criteria, three
 # certification units, seeded applications mixing passes, failures, missing and expired evidence):
 #   (a) engine     `engine.evaluate` on pre-validated applications (intake done beforehand): a full Decision;
-#                  and `engine.evaluator.evaluate_each` on the same list (8 applications a durable session)
+#                  and `engine.evaluator.evaluate_each` on the same list (8 applications a durable session);
+#                  both also from evaluator.py's source when the evaluator runs compiled (engine/native.py), so
+#                  the compiled build is compared with the source in the same run
 #   (b) durable    `DurableRuleSet.fire` on the fields the engine built for those applications (and its parts)
 #   (c) reference  tests/reference_evaluator.py `evaluate_reference` on the same validated applications
 #   (d) intake     parse + validate + evaluate from a dict (`application_from_data` + `Repository.check`)
@@ -31,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import workload
 
-from engine import application_from_data, evaluate
+from engine import application_from_data, evaluate, native
 from engine.evaluator import evaluate_each
 from engine.loader import PROJECT_ROOT
 from engine.parallel import ParallelEvaluator
@@ -90,6 +92,15 @@ def run(n: int, intake_n: int, parallel_n: int, repeat: int, profile: bool) -> d
     items = [(a, u) for _, a, u in prepared]
     # every generated application is of the one workload rule set: one bulk call
     results["engine_batch"] = _timed(lambda: deque(evaluate_each(compiled, items, as_of), maxlen=0), n, repeat)
+    results["evaluator"] = native.evaluator_status()
+    results["source"] = None
+    if native.compiled():
+        source = native.load_source("engine._evaluator_source")
+        assert [source.evaluate(c, a, as_of, unit=u) for c, a, u in prepared] == decisions, "source != compiled"
+        results["source"] = {
+            "engine": _timed(lambda: [source.evaluate(c, a, as_of, unit=u) for c, a, u in prepared], n, repeat),
+            "engine_batch": _timed(lambda: deque(source.evaluate_each(compiled, items, as_of), maxlen=0), n, repeat),
+        }
     results["durable_fire"] = _timed(lambda: [durable.fire(f) for f in captured], n, repeat)
     results["durable_encode"] = _timed(lambda: [durable.encode(f) for f in captured], n, repeat)
     # the C side alone: what `fire` does after `encode` (private on purpose: not part of the API)
@@ -153,7 +164,8 @@ def _profile(fn: Callable[[], Any], top: int = 18) -> str:
 def report(r: dict[str, Any]) -> str:
     lines = [f"workload: {r['applications']} applications, {r['criteria']} criteria, {r['durable_rules']} durable rules "
              f"in {r['durable_facts']} fact(s); machine: {r['machine']['cpus']} CPUs, load {r['machine']['load_before']:.2f}"
-             f" -> {r['machine']['load_after']:.2f} (shared: figures are noisy)", ""]
+             f" -> {r['machine']['load_after']:.2f} (shared: figures are noisy)",
+             f"evaluator: {r.get('evaluator', 'n/a')}", ""]
     ref = r["reference"]
     lines.append(f"{'measure':<44} {'apps/s (CPU)':>13} {'apps/s (wall)':>14} {'µs/app':>8} {'vs reference':>13}")
 
@@ -167,6 +179,9 @@ def report(r: dict[str, Any]) -> str:
 
     row("(a) engine.evaluate (validated -> Decision)", r["engine"])
     row("    evaluate_each (the same decisions, in bulk)", r["engine_batch"])
+    if r.get("source"):
+        row("    evaluate, evaluator.py as source", r["source"]["engine"])
+        row("    evaluate_each, evaluator.py as source", r["source"]["engine_batch"])
     row("(b) durable alone: DurableRuleSet.fire", r["durable_fire"])
     row("    of which encode (Python)", r["durable_encode"])
     row("    of which the C calls (assert, drain, delete)", r["durable_fire_encoded"])
@@ -182,6 +197,10 @@ def report(r: dict[str, Any]) -> str:
         lines.append("reference evaluator: tests/reference_evaluator.py not found, (c) not measured")
     else:
         lines.append(f"engine vs reference outcome disagreements: {r['reference_outcome_disagreements']}")
+    if r.get("source"):
+        lines.append("compiled / source, same run: evaluate {:.2f}x, evaluate_each {:.2f}x".format(
+            r["engine"]["per_cpu_s"] / r["source"]["engine"]["per_cpu_s"],
+            r["engine_batch"]["per_cpu_s"] / r["source"]["engine_batch"]["per_cpu_s"]))
     best = max(r["engine"]["per_cpu_s"], r["engine_batch"]["per_cpu_s"])
     verdict = "meets" if best >= TARGET else "misses"
     lines.append(f"target >= {TARGET:,} applications/s through the engine on one core: {verdict} ({best:,.0f}, "

@@ -13,7 +13,7 @@ import psutil
 import pytest
 import yaml
 
-from engine import evaluator
+from engine import parallel
 from engine.loader import PROJECT_ROOT
 from engine.parallel import ItemResult, ParallelEvaluator, evaluate_chunk, evaluate_many, evaluate_one
 from engine.repository import Repository
@@ -124,15 +124,20 @@ def test_a_chunk_evaluated_in_batches_gives_what_each_item_gives_alone(items: li
         assert together == alone
         assert sum(r.ok for r in together) > 150 and sum(not r.ok for r in together) >= 4
 
-        real = evaluator._decide
+        # the victim's scope names a label the rule set does not have: intake would refuse it, so here it can
+        # only fail inside evaluation (the injection goes through `engine.parallel`, which is plain Python; the
+        # evaluator may be compiled, where patching its functions would not take)
         victim = next(r.decision.application_id for r in alone if r.decision and r.decision.application_id)
+        real_prepare = parallel._prepare
 
-        def failing(compiled: Any, app: Any, *args: Any) -> Any:
-            if app.id == victim:
-                raise RuntimeError("boom")
-            return real(compiled, app, *args)
+        def prepare(repo: Any, index: int, item: Any, as_of: dt.date) -> Any:
+            prepared = real_prepare(repo, index, item, as_of)
+            if isinstance(prepared, tuple) and prepared[1].id == victim:
+                compiled, app, unit = prepared
+                return compiled, app.model_copy(update={"scope": ("no_such_label",)}), unit
+            return prepared
 
-        monkeypatch.setattr(evaluator, "_decide", failing)
+        monkeypatch.setattr(parallel, "_prepare", prepare)
         retried = evaluate_chunk(repo, list(enumerate(items)), AS_OF)
         broken = [r for r in retried if r.decision is None and r != alone[r.index]]
         assert [d.code for r in broken for d in r.diagnostics] == ["evaluation_error"] * len(broken) and broken
