@@ -11,7 +11,8 @@ from pathlib import Path
 
 from engine.loader import PROJECT_ROOT
 
-EXPECTED_ENGINES = {"greencert_full", "greencert_full_gc_frozen", "greencert_batch", "reference", "durable_full",
+EXPECTED_ENGINES = {"greencert_full", "greencert_full_gc_frozen", "greencert_batch", "greencert_full_source",
+                    "greencert_batch_source", "reference", "durable_full",
                     "durable_criteria", "durable_criteria_many",
                     "zen_engine_dict", "zen_engine_json", "zen_decision_dict", "zen_batch", "rule_engine", "python"}
 
@@ -24,6 +25,7 @@ def test_every_engine_gives_the_same_verdicts_on_the_benchmark_workload(tmp_path
     result = json.loads(out.read_text(encoding="utf-8"))
     assert set(result["engines"]) == EXPECTED_ENGINES
     assert result["all_identical"] is True
+    assert result["info"]["evaluator"].startswith(("compiled", "source"))
     for name, engine in result["engines"].items():
         assert engine["mismatches"] == 0, (name, engine["mismatch_examples"])
         assert engine["verdict_vectors_checked"] >= 120, name

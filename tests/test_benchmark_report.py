@@ -50,6 +50,21 @@ def test_the_comparison_says_how_fast_the_machine_was_from_code_that_did_not_cha
     assert run_all._previous_section(saved["info"], saved["runs"]) == []
 
 
+def test_a_faster_machine_is_said_so_with_the_rate_at_the_previous_speed() -> None:
+    saved = _saved()
+    previous = copy.deepcopy(saved)
+    engines = previous["runs"]["engine"]["result"]["engines"]
+    for name in ("reference", "python", "greencert_full", "greencert_batch"):
+        engines[name]["per_cpu_s"] /= 2  # "the machine was half as fast"
+    saved["info"]["previous"] = run_all.previous_summary(previous)
+    closing = "\n".join(run_all._closing(saved["runs"], saved["info"]))
+    now = saved["runs"]["engine"]["result"]["engines"]
+    projected = now["greencert_batch"]["per_cpu_s"] / 2
+    assert "**This machine was faster than in the previous run**" in closing and "2.00-2.00x" in closing
+    assert f"would give about {run_all._rate(projected)}/s" in closing
+    assert "slower" not in closing
+
+
 def test_benchmarks_md_renders_again_from_the_committed_figures(tmp_path: Path) -> None:
     results = tmp_path / "results.json"
     shutil.copy(SAVED, results)

@@ -41,7 +41,7 @@ from benchmarks.peers.criteria import (  # noqa: E402
     verdicts_from_fired,
     verdicts_from_reference,
 )
-from engine import application_from_data, evaluate  # noqa: E402
+from engine import application_from_data, evaluate, native  # noqa: E402
 from engine.durable_core import DurableRuleSet  # noqa: E402
 from engine.evaluator import evaluate_each  # noqa: E402
 
@@ -65,6 +65,13 @@ ENGINES: dict[str, tuple[str, str, str]] = {
         "greencert `evaluate_each` (full decisions, in bulk)",
         "the same full decisions for the whole list of applications of the rule set at once, streamed (as "
         "`engine.evaluate` is here): 8 applications per durable session", "full"),
+    "greencert_full_source": (
+        "greencert `engine.evaluate`, evaluator.py run as source",
+        "the same full decisions with engine/evaluator.py loaded from its source instead of the build mypyc "
+        "compiles at install (engine/native.py): the uncompiled baseline, in the same run", "full"),
+    "greencert_batch_source": (
+        "greencert `evaluate_each`, evaluator.py run as source",
+        "the bulk path with engine/evaluator.py loaded from its source: the uncompiled baseline", "full"),
     "reference": (
         "reference evaluator (plain Python, tests/reference_evaluator.py)",
         "the same decision semantics in plain Python from docs/semantics.md (admission, verdicts, margins, "
@@ -175,6 +182,21 @@ def _runners(w: Workload, keys: Sequence[str]) -> tuple[dict[str, Callable[[], l
         def batch() -> list[Verdicts]:
             return [verdicts_from_decision(d) for d in evaluate_each(compiled, items, as_of)]
         runners["greencert_batch"] = batch
+    info["evaluator"] = native.evaluator_status()
+    if "greencert_full_source" in keys or "greencert_batch_source" in keys:
+        source = native.load_source("engine._evaluator_source")
+        compiled = w.compiled
+        items = [(a, u) for _, a, u in prepared]
+
+        def full_source() -> list[Verdicts]:
+            return [verdicts_from_decision(source.evaluate(c, a, as_of, unit=u)) for c, a, u in prepared]
+
+        def batch_source() -> list[Verdicts]:
+            return [verdicts_from_decision(d) for d in source.evaluate_each(compiled, items, as_of)]
+        if "greencert_full_source" in keys:
+            runners["greencert_full_source"] = full_source
+        if "greencert_batch_source" in keys:
+            runners["greencert_batch_source"] = batch_source
     if "reference" in keys:
         reference = _load_reference()
         ruleset, category = w.compiled.ruleset, w.compiled.category
@@ -351,19 +373,21 @@ BUCKETS: dict[str, dict[str, tuple[str, ...]]] = {
         "  durable C calls (assert, match, drain, delete session)": ("DurableRuleSet._fire (",),
         "    of which session state created/deleted (`createStateNode`/`deleteStateNode`)": ("createStateNode (",
                                                                                           "deleteStateNode ("),
-        "applicability and evidence admission (`_admission`)": ("_admission (engine/evaluator.py",),
-        "  of which results admitted one by one (`_admit`)": ("_admit (engine/evaluator.py",),
-        "verdicts, labels, outcome (`_decide`)": ("_decide (engine/evaluator.py",),
+        "applicability and evidence admission (`_admission`)": ("_admission (engine/evaluator.py",
+                                                                "CPyDef__admission ("),
+        "  of which results admitted one by one (`_admit`)": ("_admit (engine/evaluator.py", "CPyDef__admit ("),
+        "verdicts, labels, outcome (`_decide`)": ("_decide (engine/evaluator.py", "CPyDef__decide ("),
         "decision records constructed (dataclass `__init__`)": ("__create_fn__.<locals>.__init__",),
-        "missing-evidence list (`_missing_items`)": ("_missing_items (",),
+        "missing-evidence list (`_missing_items`)": ("_missing_items (", "CPyDef__missing_items ("),
         "garbage collector (`gc_collect_main`)": ("gc_collect_main (",),
     },
     "greencert_batch": {
         "durable-rules stage (`DurableRuleSet.fire_many`)": ("DurableRuleSet.fire_many (",),
         "  facts encoded to JSON text in Python (`_facts`)": ("DurableRuleSet._facts (",),
         "  durable C calls (assert, match, drain, delete session)": ("DurableRuleSet._run (",),
-        "applicability and evidence admission (`_admission`)": ("_admission (engine/evaluator.py",),
-        "verdicts, labels, outcome (`_decide`)": ("_decide (engine/evaluator.py",),
+        "applicability and evidence admission (`_admission`)": ("_admission (engine/evaluator.py",
+                                                                "CPyDef__admission ("),
+        "verdicts, labels, outcome (`_decide`)": ("_decide (engine/evaluator.py", "CPyDef__decide ("),
         "decision records constructed (dataclass `__init__`)": ("__create_fn__.<locals>.__init__",),
         "garbage collector (`gc_collect_main`)": ("gc_collect_main (",),
     },
