@@ -88,13 +88,16 @@ def select() -> str:
         EVALUATOR = "source (no compiled evaluator is built here)"
     elif not SOURCE.exists():
         EVALUATOR = f"compiled ({extension.name}; no source to check it against)"
-    elif _recorded_hash() == source_hash():
-        EVALUATOR = f"compiled ({extension.name})"
     else:
-        EVALUATOR = "source (the compiled evaluator was built from another version of evaluator.py)"
-        warnings.warn(f"{extension} was not built from {SOURCE} as it is now, so the source runs instead "
-                      "(slower); rebuild it with `pip install -e .`", StaleBuildWarning, stacklevel=4)
-        load_source()
+        recorded = _recorded_hash()
+        if recorded == source_hash():
+            EVALUATOR = f"compiled ({extension.name})"
+        else:
+            EVALUATOR = ("source (the compiled evaluator was built from another version of evaluator.py)"
+                         if recorded else f"source (the compiled evaluator has no build record, {BUILD_RECORD.name})")
+            warnings.warn(f"{extension} cannot be shown to be built from {SOURCE} as it is now, so the source runs "
+                          "instead (slower); rebuild it with `pip install -e .`", StaleBuildWarning, stacklevel=4)
+            load_source()
     return EVALUATOR
 
 

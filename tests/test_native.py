@@ -61,6 +61,14 @@ def test_a_build_of_another_source_is_not_used_and_says_so(tmp_path: Path) -> No
     assert "StaleBuildWarning" in proc.stderr and "pip install -e ." in proc.stderr
 
 
+def test_a_build_without_its_record_is_not_used_either(tmp_path: Path) -> None:
+    root = _engine_copy(tmp_path, extension=NOT_AN_EXTENSION, recorded=None)
+    proc, seen = _probe(root)
+    assert proc.returncode == 0, proc.stderr
+    assert seen is not None and seen[1].endswith("evaluator.py") and "no build record" in seen[0]
+    assert "StaleBuildWarning" in proc.stderr
+
+
 def test_a_build_of_this_source_is_the_one_imported(tmp_path: Path) -> None:
     root = _engine_copy(tmp_path, extension=NOT_AN_EXTENSION, recorded=native.source_hash())
     proc, _ = _probe(root)
