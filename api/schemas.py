@@ -461,4 +461,6 @@ class Readiness(_Out):
     schema_revision: str | None
     expected_revision: str | None
     rulesets: int
+    evaluator: str = Field(description="which evaluator this process runs: `compiled (...)`, the build that `pip "
+                                       "install` makes with mypyc, or `source (why)`, slower (engine/native.py)")
     diagnostics: list[DiagnosticOut] = []

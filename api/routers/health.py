@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import Diagnostic
+from engine import Diagnostic, native
 
 from ..deps import ServicesDep
 from ..migrate import current_revision, head_revision
@@ -47,4 +47,5 @@ def ready(services: ServicesDep, response: Response) -> dict[str, Any]:
     if diags:
         response.status_code = 503
     return {"status": "not_ready" if diags else "ready", "database": database, "schema_revision": revision,
-            "expected_revision": expected, "rulesets": count, "diagnostics": [d.to_dict() for d in diags]}
+            "expected_revision": expected, "rulesets": count, "evaluator": native.evaluator_status(),
+            "diagnostics": [d.to_dict() for d in diags]}

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from api import Settings, create_app, get_settings, load_repository
 from api.settings import default_database_url
+from engine import native
 
 
 def test_settings_from_environment_and_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,6 +54,15 @@ def test_ready_needs_a_current_schema(tmp_path: Path) -> None:
         assert r.status_code == 503
         assert r.json()["status"] == "not_ready" and r.json()["diagnostics"][0]["code"] == "schema_out_of_date"
         assert client.get("/v1/health").status_code == 200
+
+
+def test_ready_says_which_evaluator_runs(tmp_path: Path) -> None:
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'g.db'}"))
+    with TestClient(app) as client:
+        r = client.get("/v1/ready")
+        assert r.status_code == 200 and r.json()["status"] == "ready"
+        assert r.json()["evaluator"] == native.evaluator_status()
+        assert r.json()["evaluator"].startswith("compiled (" if native.compiled() else "source (")
 
 
 def test_a_database_that_is_down_gives_503(tmp_path: Path) -> None:
