@@ -1,8 +1,8 @@
-"""The one build step pyproject.toml cannot say: compile the evaluator's hot path with mypyc.
+"""The one build step pyproject.toml cannot say: compile the evaluation's hot modules with mypyc.
 
-`engine/evaluator.py` stays the source of truth and is installed too; engine/native.py loads the compiled
-module only if it was built from that source as it is now (the SHA-256 recorded here, in
-`engine/_evaluator_build.json`). GREENCERT_PURE_PYTHON=1 builds no extension.
+`engine/compiler.py` (its plans become native classes) and `engine/evaluator.py` stay the source of truth and are
+installed too; engine/native.py loads the compiled modules only if they were built from those sources as they are
+now (the SHA-256s recorded here, in `engine/_evaluator_build.json`). GREENCERT_PURE_PYTHON=1 builds no extension.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from setuptools import setup
 
 HERE = Path(__file__).resolve().parent
-SOURCE = Path("engine") / "evaluator.py"
+SOURCES = [Path("engine") / "compiler.py", Path("engine") / "evaluator.py"]  # engine/native.py MODULES
 RECORD = HERE / "engine" / "_evaluator_build.json"
 
 ext_modules = []
@@ -36,8 +36,10 @@ else:
     (work / "mypy.ini").write_text("[mypy]\nignore_missing_imports = True\nplugins = pydantic.mypy\n", encoding="utf-8")
     shutil.rmtree(work / "cache", ignore_errors=True)
     try:
+        # separate: one extension per module, each inside the package (a shared library for both would be a
+        # top-level module, which an editable install does not put on the path)
         ext_modules = mypycify(["--config-file", str(work / "mypy.ini"), "--cache-dir", str(work / "cache"),
-                                str(SOURCE)], opt_level="3")
+                                *map(str, SOURCES)], opt_level="3", separate=True)
     except (Exception, SystemExit) as e:  # noqa: BLE001 - mypyc exits on a type error; the source still runs
         # e.g. a newer pydantic in the build environment whose typing mypy rejects: install without the
         # compiled evaluator rather than not at all; engine.native.EVALUATOR (and /v1/ready) then say "source",
@@ -48,8 +50,7 @@ else:
         ext_modules = []
 if ext_modules:
     RECORD.write_text(json.dumps({
-        "source": SOURCE.as_posix(),
-        "source_sha256": hashlib.sha256((HERE / SOURCE).read_bytes()).hexdigest(),
+        "sources": {p.as_posix(): hashlib.sha256((HERE / p).read_bytes()).hexdigest() for p in SOURCES},
         "compiler": f"mypyc {mypy.version.__version__}",
     }, indent=2) + "\n", encoding="utf-8")
 

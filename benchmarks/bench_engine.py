@@ -4,8 +4,8 @@
 # certification units, seeded applications mixing passes, failures, missing and expired evidence):
 #   (a) engine     `engine.evaluate` on pre-validated applications (intake done beforehand): a full Decision;
 #                  and `engine.evaluator.evaluate_each` on the same list (8 applications a durable session);
-#                  both also from evaluator.py's source when the evaluator runs compiled (engine/native.py), so
-#                  the compiled build is compared with the source in the same run
+#                  both also with compiler.py and evaluator.py run as source when they run compiled
+#                  (engine/native.py), so the compiled build is compared with the source in the same run
 #   (b) durable    `DurableRuleSet.fire` on the fields the engine built for those applications (and its parts)
 #   (c) reference  tests/reference_evaluator.py `evaluate_reference` on the same validated applications
 #   (d) intake     parse + validate + evaluate from a dict (`application_from_data` + `Repository.check`)
@@ -84,7 +84,7 @@ def run(n: int, intake_n: int, parallel_n: int, repeat: int, profile: bool) -> d
     decisions, captured = workload.decide_recording_durable_fields(prepared, as_of)
     payloads = [durable.encode(f) for f in captured]
 
-    def engine_pass(evaluate: Callable[..., Any] = evaluate) -> None:
+    def engine_pass() -> None:
         for c, a, u in prepared:
             evaluate(c, a, as_of, unit=u)  # each decision dropped at once, as a bulk caller streaming them would
 
@@ -94,13 +94,24 @@ def run(n: int, intake_n: int, parallel_n: int, repeat: int, profile: bool) -> d
     results["engine_batch"] = _timed(lambda: deque(evaluate_each(compiled, items, as_of), maxlen=0), n, repeat)
     results["evaluator"] = native.evaluator_status()
     results["source"] = None
+    source_compiled = None
     if native.compiled():
-        source = native.load_source("engine._evaluator_source")
-        assert [source.evaluate(c, a, as_of, unit=u) for c, a, u in prepared] == decisions, "source != compiled"
+        # the same rule set compiled, and evaluated, by compiler.py and evaluator.py run as source
+        src = native.load_sources("_source")
+        source, source_compiled = src["evaluator"], src["compiler"].compile_ruleset(
+            compiled.ruleset, compiled.category, compiled.version, compiled.overlays)
+        src_prepared = [(source_compiled, a, u) for _, a, u in prepared]
+        assert [source.evaluate(c, a, as_of, unit=u) for c, a, u in src_prepared] == decisions, "source != compiled"
+
+        def source_pass() -> None:
+            for c, a, u in src_prepared:
+                source.evaluate(c, a, as_of, unit=u)
         results["source"] = {
-            "engine": _timed(lambda: engine_pass(source.evaluate), n, repeat),
-            "engine_batch": _timed(lambda: deque(source.evaluate_each(compiled, items, as_of), maxlen=0), n, repeat),
+            "engine": _timed(source_pass, n, repeat),
+            "engine_batch": _timed(lambda: deque(source.evaluate_each(source_compiled, items, as_of), maxlen=0), n,
+                                   repeat),
         }
+        source_compiled.close()
     results["durable_fire"] = _timed(lambda: [durable.fire(f) for f in captured], n, repeat)
     results["durable_encode"] = _timed(lambda: [durable.encode(f) for f in captured], n, repeat)
     # the C side alone: what `fire` does after `encode` (private on purpose: not part of the API)
@@ -180,8 +191,8 @@ def report(r: dict[str, Any]) -> str:
     row("(a) engine.evaluate (validated -> Decision)", r["engine"])
     row("    evaluate_each (the same decisions, in bulk)", r["engine_batch"])
     if r.get("source"):
-        row("    evaluate, evaluator.py as source", r["source"]["engine"])
-        row("    evaluate_each, evaluator.py as source", r["source"]["engine_batch"])
+        row("    evaluate, compiler+evaluator as source", r["source"]["engine"])
+        row("    evaluate_each, compiler+evaluator as source", r["source"]["engine_batch"])
     row("(b) durable alone: DurableRuleSet.fire", r["durable_fire"])
     row("    of which encode (Python)", r["durable_encode"])
     row("    of which the C calls (assert, drain, delete)", r["durable_fire_encoded"])

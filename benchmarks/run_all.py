@@ -467,8 +467,8 @@ def _engine_section(part: dict[str, Any], r: dict[str, Any], plots: dict[str, st
     src = {k: r["engines"][k + "_source"]["per_cpu_s"] for k in ours if k + "_source" in r["engines"]}
     if info.get("evaluator"):
         out += ["", f"The evaluator that ran: {info['evaluator']} (engine/native.py; `pip install` compiles "
-                "engine/evaluator.py with mypyc)."
-                + (" The same decisions with evaluator.py run as source, in the same rounds: "
+                "engine/compiler.py and engine/evaluator.py with mypyc)."
+                + (" The same decisions with compiler.py and evaluator.py run as source, in the same rounds: "
                    + ", ".join(f"`{k}` compiled / source {ours[k] / v:.2f}x" for k, v in src.items()) + "."
                    if src else "")]
     out += ["", f"ZEN's fastest single-call Python path here is `{zen}` ({_rate(r['zen_fastest_per_cpu_s'])}/s); ratios "

@@ -66,12 +66,14 @@ ENGINES: dict[str, tuple[str, str, str]] = {
         "the same full decisions for the whole list of applications of the rule set at once, streamed (as "
         "`engine.evaluate` is here): 8 applications per durable session", "full"),
     "greencert_full_source": (
-        "greencert `engine.evaluate`, evaluator.py run as source",
-        "the same full decisions with engine/evaluator.py loaded from its source instead of the build mypyc "
-        "compiles at install (engine/native.py): the uncompiled baseline, in the same run", "full"),
+        "greencert `engine.evaluate`, compiler.py and evaluator.py run as source",
+        "the same full decisions with engine/compiler.py and engine/evaluator.py loaded from their source instead "
+        "of the build mypyc compiles at install (engine/native.py): the uncompiled baseline, in the same run",
+        "full"),
     "greencert_batch_source": (
-        "greencert `evaluate_each`, evaluator.py run as source",
-        "the bulk path with engine/evaluator.py loaded from its source: the uncompiled baseline", "full"),
+        "greencert `evaluate_each`, compiler.py and evaluator.py run as source",
+        "the bulk path with engine/compiler.py and engine/evaluator.py loaded from their source: the uncompiled "
+        "baseline", "full"),
     "reference": (
         "reference evaluator (plain Python, tests/reference_evaluator.py)",
         "the same decision semantics in plain Python from docs/semantics.md (admission, verdicts, margins, "
@@ -184,15 +186,19 @@ def _runners(w: Workload, keys: Sequence[str]) -> tuple[dict[str, Callable[[], l
         runners["greencert_batch"] = batch
     info["evaluator"] = native.evaluator_status()
     if "greencert_full_source" in keys or "greencert_batch_source" in keys:
-        source = native.load_source("engine._evaluator_source")
-        compiled = w.compiled
+        # the same rule set compiled, and evaluated, by compiler.py and evaluator.py run as source
+        src = native.load_sources("_source")
+        source = src["evaluator"]
+        c = w.compiled
+        source_compiled = src["compiler"].compile_ruleset(c.ruleset, c.category, c.version, c.overlays)
         items = [(a, u) for _, a, u in prepared]
 
         def full_source() -> list[Verdicts]:
-            return [verdicts_from_decision(source.evaluate(c, a, as_of, unit=u)) for c, a, u in prepared]
+            return [verdicts_from_decision(source.evaluate(source_compiled, a, as_of, unit=u)) for _, a, u in prepared]
 
         def batch_source() -> list[Verdicts]:
-            return [verdicts_from_decision(d) for d in source.evaluate_each(compiled, items, as_of)]
+            return [verdicts_from_decision(d) for d in source.evaluate_each(source_compiled, items, as_of)]
+        info.setdefault("_close", []).append(source_compiled.close)
         if "greencert_full_source" in keys:
             runners["greencert_full_source"] = full_source
         if "greencert_batch_source" in keys:
@@ -226,7 +232,7 @@ def _runners(w: Workload, keys: Sequence[str]) -> tuple[dict[str, Callable[[], l
         def durable_criteria_many() -> list[Verdicts]:
             return [verdicts_from_fired(checks, x, f) for x, f in zip(inputs, d30.fire_many(inputs))]
         runners["durable_criteria_many"] = durable_criteria_many
-        info["_close"] = d30.close
+        info.setdefault("_close", []).append(d30.close)
     if any(k.startswith("zen") for k in keys):
         from benchmarks.peers.zen_peer import ZenPeer
 
@@ -299,12 +305,12 @@ def run(n: int, repeat: int, keys: Sequence[str] | None = None, cpu: int | None 
     runners, info = _runners(w, chosen)
     for fn in runners.values():  # warm-up: first calls compile, cache and fault pages in
         fn()
-    closer = info.pop("_close", None)
+    closers = info.pop("_close", [])
     try:
         measured = _measure(w, runners, repeat)
     finally:
-        if closer is not None:
-            closer()
+        for close in closers:
+            close()
         w.close()
     zen_paths = {k: measured[k]["per_cpu_s"] for k in ZEN_KEYS if k in measured}
     zen_best_key = max(zen_paths, key=lambda k: zen_paths[k]) if zen_paths else None
@@ -346,7 +352,7 @@ def profile_loop(key: str, n: int, seconds: float, cpu: int | None = None) -> in
     pin(cpu)
     w = Workload(n)
     runners, info = _runners(w, [key])
-    closer = info.pop("_close", None)
+    closers = info.pop("_close", [])
     passes = 0
     deadline = time.monotonic() + seconds
     try:
@@ -354,8 +360,8 @@ def profile_loop(key: str, n: int, seconds: float, cpu: int | None = None) -> in
             _profile_pass(runners[key])
             passes += 1
     finally:
-        if closer is not None:
-            closer()
+        for close in closers:
+            close()
         w.close()
     return passes
 
