@@ -42,9 +42,9 @@ else:
                                 *map(str, SOURCES)], opt_level="3", separate=True)
     except (Exception, SystemExit) as e:  # noqa: BLE001 - mypyc exits on a type error; the source still runs
         # e.g. a newer pydantic in the build environment whose typing mypy rejects: install without the
-        # compiled evaluator rather than not at all; engine.native.EVALUATOR (and /v1/ready) then say "source",
+        # compiled modules rather than not at all; engine.native.EVALUATOR (and /v1/ready) then say "source",
         # and CI fails on it
-        print(f"greencert: the evaluator is not compiled ({type(e).__name__}: {e}); evaluator.py runs as source",
+        print(f"greencert: not compiled ({type(e).__name__}: {e}); compiler.py and evaluator.py run as source",
               file=sys.stderr)
         RECORD.unlink(missing_ok=True)
         ext_modules = []

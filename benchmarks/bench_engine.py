@@ -94,7 +94,6 @@ def run(n: int, intake_n: int, parallel_n: int, repeat: int, profile: bool) -> d
     results["engine_batch"] = _timed(lambda: deque(evaluate_each(compiled, items, as_of), maxlen=0), n, repeat)
     results["evaluator"] = native.evaluator_status()
     results["source"] = None
-    source_compiled = None
     if native.compiled():
         # the same rule set compiled, and evaluated, by compiler.py and evaluator.py run as source
         src = native.load_sources("_source")
