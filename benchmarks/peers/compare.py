@@ -371,6 +371,12 @@ def _profile_pass(fn: Callable[[], list[Verdicts]]) -> None:
     fn()
 
 
+def _evaluator_frames(function: str) -> tuple[str, str]:
+    """How a function of engine/evaluator.py shows in py-spy's stacks: a Python frame when it runs as source, the
+    C function mypyc generated for it when compiled (engine/native.py)."""
+    return f"{function} (engine/evaluator.py", f"CPyDef_engine___evaluator___{function} ("
+
+
 # Named costs read from the py-spy stacks (inclusive: a sample counts when any frame matches)
 BUCKETS: dict[str, dict[str, tuple[str, ...]]] = {
     "greencert_full": {
@@ -379,21 +385,19 @@ BUCKETS: dict[str, dict[str, tuple[str, ...]]] = {
         "  durable C calls (assert, match, drain, delete session)": ("DurableRuleSet._fire (",),
         "    of which session state created/deleted (`createStateNode`/`deleteStateNode`)": ("createStateNode (",
                                                                                           "deleteStateNode ("),
-        "applicability and evidence admission (`_admission`)": ("_admission (engine/evaluator.py",
-                                                                "CPyDef__admission ("),
-        "  of which results admitted one by one (`_admit`)": ("_admit (engine/evaluator.py", "CPyDef__admit ("),
-        "verdicts, labels, outcome (`_decide`)": ("_decide (engine/evaluator.py", "CPyDef__decide ("),
+        "applicability and evidence admission (`_admission`)": _evaluator_frames("_admission"),
+        "  of which results admitted one by one (`_admit`)": _evaluator_frames("_admit"),
+        "verdicts, labels, outcome (`_decide`)": _evaluator_frames("_decide"),
         "decision records constructed (dataclass `__init__`)": ("__create_fn__.<locals>.__init__",),
-        "missing-evidence list (`_missing_items`)": ("_missing_items (", "CPyDef__missing_items ("),
+        "missing-evidence list (`_missing_items`)": _evaluator_frames("_missing_items"),
         "garbage collector (`gc_collect_main`)": ("gc_collect_main (",),
     },
     "greencert_batch": {
         "durable-rules stage (`DurableRuleSet.fire_many`)": ("DurableRuleSet.fire_many (",),
         "  facts encoded to JSON text in Python (`_facts`)": ("DurableRuleSet._facts (",),
         "  durable C calls (assert, match, drain, delete session)": ("DurableRuleSet._run (",),
-        "applicability and evidence admission (`_admission`)": ("_admission (engine/evaluator.py",
-                                                                "CPyDef__admission ("),
-        "verdicts, labels, outcome (`_decide`)": ("_decide (engine/evaluator.py", "CPyDef__decide ("),
+        "applicability and evidence admission (`_admission`)": _evaluator_frames("_admission"),
+        "verdicts, labels, outcome (`_decide`)": _evaluator_frames("_decide"),
         "decision records constructed (dataclass `__init__`)": ("__create_fn__.<locals>.__init__",),
         "garbage collector (`gc_collect_main`)": ("gc_collect_main (",),
     },
