@@ -193,4 +193,5 @@ KEY_CREATED: dict[str, Any] = {**KEY, "token": "gck_0123456789abcdef_…"}
 HEALTH: dict[str, Any] = {"status": "ok"}
 READINESS: dict[str, Any] = {"status": "ready", "database": "ok", "schema_revision": "0001",
                              "expected_revision": "0001", "rulesets": 19,
-                             "evaluator": "compiled (evaluator.cpython-311-x86_64-linux-gnu.so)", "diagnostics": []}
+                             "evaluator": "compiled (compiler.cpython-311-x86_64-linux-gnu.so, "
+                                          "evaluator.cpython-311-x86_64-linux-gnu.so)", "diagnostics": []}

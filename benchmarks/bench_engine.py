@@ -92,13 +92,11 @@ def run(n: int, intake_n: int, parallel_n: int, repeat: int, profile: bool) -> d
     items = [(a, u) for _, a, u in prepared]
     # every generated application is of the one workload rule set: one bulk call
     results["engine_batch"] = _timed(lambda: deque(evaluate_each(compiled, items, as_of), maxlen=0), n, repeat)
-    results["evaluator"] = native.evaluator_status()
+    results["evaluator"] = native.EVALUATOR
     results["source"] = None
     if native.compiled():
         # the same rule set compiled, and evaluated, by compiler.py and evaluator.py run as source
-        src = native.load_sources("_source")
-        source, source_compiled = src["evaluator"], src["compiler"].compile_ruleset(
-            compiled.ruleset, compiled.category, compiled.version, compiled.overlays)
+        source, source_compiled = workload.source_engine(compiled)
         src_prepared = [(source_compiled, a, u) for _, a, u in prepared]
         assert [source.evaluate(c, a, as_of, unit=u) for c, a, u in src_prepared] == decisions, "source != compiled"
 

@@ -611,27 +611,23 @@ def _closing(runs: dict[str, dict[str, Any]], info: dict[str, Any]) -> list[str]
     before = (info.get("previous") or {}).get("figures", {})
     now = previous_summary({"info": info, "runs": runs})["figures"] if before else {}
     same_code = [now[k] / before[k] for k in ("engine.reference", "engine.python") if before.get(k) and now.get(k)]
-    if same_code and max(same_code) < 0.8:
-        notes.append(
-            f"- **This machine was slower than in the previous run**: code that did not change between the runs ran "
-            f"at {min(same_code):.2f}-{max(same_code):.2f}x its speed then (see *Compared with the previous full "
-            "run*). Targets that depend on absolute speed (throughput, latency, startup) read worse for that alone; "
-            "compare greencert against the in-run baselines.")
-    if same_code and min(same_code) > 1.25:
-        line = (f"- **This machine was faster than in the previous run**: code that did not change between the runs "
-                f"ran at {min(same_code):.2f}-{max(same_code):.2f}x its speed then (see *Compared with the previous "
-                "full run*). Targets that depend on absolute speed (throughput, latency, startup) read better for that "
-                "alone; greencert's own progress is its ratio to the in-run reference evaluator.")
+    machine: list[str] = []  # the machine's speed against the previous run, when it differed clearly
+    slower, faster = bool(same_code) and max(same_code) < 0.8, bool(same_code) and min(same_code) > 1.25
+    if slower or faster:
+        line = (f"- **This machine was {'slower' if slower else 'faster'} than in the previous run**: code that did "
+                f"not change between the runs ran at {min(same_code):.2f}-{max(same_code):.2f}x its speed then (see "
+                "*Compared with the previous full run*). Targets that depend on absolute speed (throughput, latency, "
+                f"startup) read {'worse' if slower else 'better'} for that alone; "
+                + ("compare greencert against the in-run baselines." if slower else
+                   "greencert's own progress is its ratio to the in-run reference evaluator."))
         ref_before, ref_now = before.get("engine.reference"), now.get("engine.reference")
         bulk_now = now.get("engine.greencert_batch")
-        if ref_before and ref_now and bulk_now:
+        if faster and ref_before and ref_now and bulk_now:
             line += (f" At the previous run's speed (reference {_rate(ref_before)}/s), `evaluate_each`'s in-run ratio "
                      f"of {bulk_now / ref_now:.2f}x would give about {_rate(bulk_now / ref_now * ref_before)}/s: the "
                      f"10,000/s target holds on a day when the reference runs at {_rate(10_000 / (bulk_now / ref_now))}/s "
                      "or more.")
-        machine_faster = [line]
-    else:
-        machine_faster = []
+        machine.append(line)
     eng = (runs.get("engine") or {}).get("result")
     if eng:
         spy = eng.get("pyspy") or {}
@@ -651,7 +647,8 @@ def _closing(runs: dict[str, dict[str, Any]], info: dict[str, Any]) -> list[str]
                 f"{b.get('verdicts, labels, outcome (`_decide`)', 0):.0%}, of which the records' constructors "
                 f"{b.get('decision records constructed (dataclass `__init__`)', 0):.0%} (about 1 µs for each "
                 "criterion's record and measured value). No single line dominates any more (see the top lines "
-                "above). Done so far: evaluator.py compiled with mypyc at install (see the compiled / source ratio "
+                "above). Done so far: compiler.py and evaluator.py compiled with mypyc at install (see the compiled / "
+                "source ratio "
                 "above), several applications per durable session in `evaluate_each`/`evaluate_batch`, "
                 "the garbage collector paused while a list of decisions is built, applicability memoized per "
                 "product, report references "
@@ -724,11 +721,11 @@ def _closing(runs: dict[str, dict[str, Any]], info: dict[str, Any]) -> list[str]
     mem = (runs.get("memory") or {}).get("result")
     if mem and not mem["summary"]["ok"]:
         notes.append(f"- **Memory** grew {mem['summary']['growth_percent']:+.2f}% after warm-up: see the plot.")
-    if not notes and not machine_faster:
+    if not notes and not machine:
         return []
     if not notes:  # every target met
-        return ["## Closing note", ""] + machine_faster + [""]
-    return (["## Closing note: what missed, what limits it, what would fix it", ""] + machine_faster + notes + [""])
+        return ["## Closing note", ""] + machine + [""]
+    return ["## Closing note: what missed, what limits it, what would fix it", ""] + machine + notes + [""]
 
 
 # ---------------------------------------------------------------------------------------------- main

@@ -305,6 +305,16 @@ def generate_applications(n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
         yield generate_application(seed * 1_000_003 + i)
 
 
+def source_engine(compiled: Any) -> tuple[Any, Any]:
+    """The uncompiled baseline of a compiled rule set: engine/evaluator.py loaded from source (engine/native.py)
+    and the same rule set compiled by engine/compiler.py loaded from source. The caller closes the rule set."""
+    from engine import native
+
+    src = native.load_sources("_source")
+    return src["evaluator"], src["compiler"].compile_ruleset(compiled.ruleset, compiled.category, compiled.version,
+                                                             compiled.overlays)
+
+
 def decide_recording_durable_fields(prepared: list[Any], as_of: dt.date) -> tuple[list[Any], list[dict[str, Any]]]:
     """The decisions for `prepared` ((compiled, app, unit) from `Repository.prepare`) and, per application, the
     fields the evaluator sent to durable-rules (recorded by a wrapper on the compiled rule set's own durable

@@ -25,8 +25,7 @@ import warnings
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["BUILD_RECORD", "EVALUATOR", "MODULES", "compiled", "evaluator_status", "load_sources", "select",
-           "source_hash"]
+__all__ = ["BUILD_RECORD", "EVALUATOR", "MODULES", "compiled", "load_sources", "select", "source_hash"]
 
 PACKAGE = "engine"
 HERE = Path(__file__).resolve().parent
@@ -45,11 +44,11 @@ def source_path(module: str) -> Path:
     return HERE / f"{module}.py"
 
 
-def source_hash(module: str = "evaluator") -> str:
+def source_hash(module: str) -> str:
     return hashlib.sha256(source_path(module).read_bytes()).hexdigest()
 
 
-def built_extension(module: str = "evaluator") -> Path | None:
+def built_extension(module: str) -> Path | None:
     """The compiled `module` next to its source, if one was built for this interpreter."""
     for suffix in importlib.machinery.EXTENSION_SUFFIXES:
         candidate = HERE / (module + suffix)
@@ -138,10 +137,6 @@ def select() -> str:
                   f"({reason}), so the sources run instead (slower); rebuild them with `pip install -e .`",
                   StaleBuildWarning, stacklevel=4)
     load_sources()
-    return EVALUATOR
-
-
-def evaluator_status() -> str:
     return EVALUATOR
 
 

@@ -108,7 +108,7 @@ def test_this_process_runs_what_select_reported() -> None:
     expected = (all(native.built_extension(m) is not None for m in native.MODULES)
                 and os.environ.get(native.PURE_ENV) != "1" and native.recorded_hashes() == _current())
     assert native.compiled() == expected
-    assert native.evaluator_status().startswith("compiled" if expected else "source")
+    assert native.EVALUATOR.startswith("compiled" if expected else "source")
 
 
 def test_compiled_and_source_give_the_same_decisions() -> None:

@@ -47,5 +47,5 @@ def ready(services: ServicesDep, response: Response) -> dict[str, Any]:
     if diags:
         response.status_code = 503
     return {"status": "not_ready" if diags else "ready", "database": database, "schema_revision": revision,
-            "expected_revision": expected, "rulesets": count, "evaluator": native.evaluator_status(),
+            "expected_revision": expected, "rulesets": count, "evaluator": native.EVALUATOR,
             "diagnostics": [d.to_dict() for d in diags]}

@@ -184,13 +184,10 @@ def _runners(w: Workload, keys: Sequence[str]) -> tuple[dict[str, Callable[[], l
         def batch() -> list[Verdicts]:
             return [verdicts_from_decision(d) for d in evaluate_each(compiled, items, as_of)]
         runners["greencert_batch"] = batch
-    info["evaluator"] = native.evaluator_status()
+    info["evaluator"] = native.EVALUATOR
     if "greencert_full_source" in keys or "greencert_batch_source" in keys:
         # the same rule set compiled, and evaluated, by compiler.py and evaluator.py run as source
-        src = native.load_sources("_source")
-        source = src["evaluator"]
-        c = w.compiled
-        source_compiled = src["compiler"].compile_ruleset(c.ruleset, c.category, c.version, c.overlays)
+        source, source_compiled = workload.source_engine(w.compiled)
         items = [(a, u) for _, a, u in prepared]
 
         def full_source() -> list[Verdicts]:

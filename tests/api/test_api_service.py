@@ -61,7 +61,7 @@ def test_ready_says_which_evaluator_runs(tmp_path: Path) -> None:
     with TestClient(app) as client:
         r = client.get("/v1/ready")
         assert r.status_code == 200 and r.json()["status"] == "ready"
-        assert r.json()["evaluator"] == native.evaluator_status()
+        assert r.json()["evaluator"] == native.EVALUATOR
         assert r.json()["evaluator"].startswith("compiled (" if native.compiled() else "source (")
 
 
