@@ -276,6 +276,14 @@ class InspectionResultOut(_Mirror):
     clause: str
 
 
+class OpenGradeOut(_Mirror):
+    id: str
+    detection_limit_max: float | None = Field(
+        description="a not-detected result with a detection limit at or below this (in `unit`) proves the grade; "
+                    "null when only a quantified result can decide it")
+    unit: str | None
+
+
 class LabelResultOut(_Mirror):
     id: str
     kind: str
@@ -283,9 +291,12 @@ class LabelResultOut(_Mirror):
     name_en: str
     status: str
     attribute: str | None
-    grade: str | None
+    grade: str | None = Field(description="grade labels: the grade the evidence proves; awarded only when `status` is "
+                                          "`eligible`")
     failed: list[str]
     open: list[str]
+    open_grades: list[OpenGradeOut] = Field(
+        default=[], description="grade labels: the better grades a not-detected result leaves open, best first")
 
 
 class MissingItemOut(_Mirror):

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .decision import CriterionResult
+from .decision import CriterionResult, OpenGrade
 from .durable_core import MAX_FIELDS_PER_FACT, DurableRuleSet
 from .models import (
     BasicRequirement,
@@ -81,6 +81,9 @@ class GradePlan:
     rules: tuple[tuple[str, str], ...]  # (grade id, durable rule name), best first
     # (field, unit) per rule: each grade compares the value converted to its own limit's unit
     values: tuple[tuple[str, str | None], ...] = ()
+    # per rule, what a not-detected result above the grade's bound leaves open (the same record in every decision)
+    open: tuple[OpenGrade, ...] = ()
+    criteria: tuple[int, ...] = ()  # the plan indices of the criteria on the indicator: they admit its measurement
 
 
 @dataclass(frozen=True)
@@ -306,18 +309,27 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
         ind = indicators[label.indicator]
         named: list[tuple[str, str]] = []
         values: list[tuple[str, str | None]] = []
+        open_: list[OpenGrade] = []
         for g_index, g in enumerate(label.grades):
             vf = f"{gf}_{g_index}v"
-            cond = condition_for(g.requirement, vf, f"{gf}n")
+            req = g.requirement
+            cond = condition_for(req, vf, f"{gf}n")
             if cond is None:
                 continue
+            upper = req.op in ("lte", "lt", "not_detected")
+            if not upper:
+                # a not-detected result proves no lower bound, range or exact value (docs/semantics.md §5)
+                cond = {"$and": [{f"{gf}n": 0}, cond]}
             name = f"{gf}_{g_index}"
             rules[name] = cond
             named.append((g.id, name))
-            values.append((vf, g.requirement.unit or ind.unit))
+            values.append((vf, req.unit or ind.unit))
+            bound = req.value if upper and not isinstance(req.value, (bool, str)) else None
+            open_.append(OpenGrade(g.id, None if bound is None else float(bound), req.unit or ind.unit))
         fields.append([gf, f"{gf}n", *(vf for vf, _ in values)])
         grades.append(GradePlan(label, ind, gf, label.grades[0].requirement.unit or ind.unit, tuple(named),
-                                tuple(values)))
+                                tuple(values), tuple(open_),
+                                tuple(p.index for p in plans if p.indicator.id == ind.id)))
 
     label_plans: list[LabelPlan] = []
     grade_index = 0

@@ -9,7 +9,7 @@ from typing import Any
 
 __all__ = [
     "VERDICTS", "OUTCOMES", "Measured", "EvidenceRef", "Rejection", "CriterionResult", "RequirementResult",
-    "InspectionResult", "LabelResult", "MissingItem", "Decision", "to_jsonable",
+    "InspectionResult", "OpenGrade", "LabelResult", "MissingItem", "Decision", "to_jsonable",
 ]
 
 # The records are slotted dataclasses, not frozen ones: on this machine a frozen 22-field dataclass took 5.9 µs
@@ -98,6 +98,17 @@ class InspectionResult:
 
 
 @dataclass(slots=True)
+class OpenGrade:
+    """A grade better than the one proven that a not-detected result neither proves nor rules out, and the
+    test that would prove it: a not-detected result with a detection limit at or below `detection_limit_max`
+    (in `unit`); None when only a quantified result can decide it (a grade that is not an upper bound)."""
+
+    id: str
+    detection_limit_max: float | None
+    unit: str | None
+
+
+@dataclass(slots=True)
 class LabelResult:
     id: str
     kind: str
@@ -105,9 +116,10 @@ class LabelResult:
     name_en: str
     status: str  # eligible | not_eligible | undetermined
     attribute: str | None
-    grade: str | None
+    grade: str | None  # grade labels: the grade the measurement proves (awarded only when `status` is eligible)
     failed: tuple[str, ...]
     open: tuple[str, ...]
+    open_grades: tuple[OpenGrade, ...] = ()  # grade labels: better grades a more sensitive test could prove
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .application import Application, TestReport, TestResult
-from .compiler import CompiledRuleSet, CriterionPlan
+from .compiler import CompiledRuleSet, CriterionPlan, GradePlan, LabelPlan
 from .decision import (
     CriterionResult,
     Decision,
@@ -18,6 +18,7 @@ from .decision import (
     LabelResult,
     Measured,
     MissingItem,
+    OpenGrade,
     Rejection,
     RequirementResult,
 )
@@ -41,6 +42,9 @@ def _report_ref(report: TestReport) -> EvidenceRef:
 _Admitted = tuple[Any, TestResult | None, Any, bool, EvidenceRef]
 # a result that may prove a criterion: its report, the result, the report's reference and age in days
 _Candidate = tuple[TestReport, TestResult, EvidenceRef, int]
+# the measurement a grade label reads: its value in the unit of the label's first grade, not detected?, and the
+# plan index of the criterion that admitted it
+_GradeValue = tuple[Any, bool, int]
 
 
 def _admit(plan: CriterionPlan, candidates: list[_Candidate], model: str) -> tuple[_Admitted | None, list[Rejection]]:
@@ -166,7 +170,7 @@ class _State:
     def __init__(self, cert_unit: str | None, fields: dict[str, Any],
                  admitted: list[tuple[_Admitted | None, list[Rejection]] | None],
                  basic_evidence: list[EvidenceRef | None], inspection_state: str | None,
-                 grade_values: list[tuple[Any, bool] | None]):
+                 grade_values: list[_GradeValue | None]):
         self.cert_unit, self.fields, self.admitted = cert_unit, fields, admitted
         self.basic_evidence, self.inspection_state, self.grade_values = basic_evidence, inspection_state, grade_values
 
@@ -259,16 +263,18 @@ def _admission(compiled: CompiledRuleSet, app: Application, as_of: dt.date, unit
                 inspection_state = "overdue"
         fields[compiled.inspection_field] = inspection_state
 
-    grade_values: list[tuple[Any, bool] | None] = []
+    grade_values: list[_GradeValue | None] = []
     for gp in compiled.grades:
-        found = None
-        for plan, entry in zip(compiled.criteria, admitted):
-            if entry is not None and entry[0] is not None and plan.indicator.id == gp.indicator.id:
+        found: _GradeValue | None = None
+        for i in gp.criteria:  # the first applicable criterion on the indicator that admitted a result
+            entry = admitted[i]
+            if entry is not None and entry[0] is not None:
                 chosen = entry[0]
                 chosen_value, chosen_nd = chosen[2], chosen[3]
                 if isinstance(chosen_value, float):
+                    plan = compiled.criteria[i]
                     factor, offset = conversion(plan.unit or "", gp.unit or "")
-                    found = (apply_conversion(chosen_value, factor, offset), chosen_nd)
+                    found = (apply_conversion(chosen_value, factor, offset), chosen_nd, i)
                     fields[gp.field] = found[0]
                     fields[gp.field + "n"] = 1 if chosen_nd else 0
                     for vf, vunit in gp.values:
@@ -394,18 +400,11 @@ def _decide(compiled: CompiledRuleSet, app: Application, as_of: dt.date, state: 
 
     # stage 5: labels and outcome
     labels: list[LabelResult] = []
+    grade_open: list[tuple[GradePlan, _GradeValue | None]] = []  # grade labels whose measurement is open
     for lp in compiled.labels:
         lab = lp.label
         if lab.kind == "grade":
-            grade = None
-            found = grade_values[lp.grade] if lp.grade is not None else None
-            if found is not None and lp.grade is not None:
-                for gid, rule in compiled.grades[lp.grade].rules:
-                    if rule in fired:
-                        grade = gid
-                        break
-            st = "undetermined" if found is None else ("eligible" if grade else "not_eligible")
-            labels.append(LabelResult(lab.id, lab.kind, lab.name.zh, lab.name.en, st, None, grade, (), ()))
+            labels.append(_grade_label(compiled, lp, grade_values, fired, gate_failed, gate_open, grade_open))
             continue
         failed = list(gate_failed)
         open_ = list(gate_open)
@@ -444,8 +443,8 @@ def _decide(compiled: CompiledRuleSet, app: Application, as_of: dt.date, state: 
 
     # stage 6: what is missing, as a list someone can act on (built only when something is open)
     missing: tuple[MissingItem, ...] = ()
-    if open_criteria or gate_open:
-        missing = tuple(_missing_items(compiled, criteria, basics, inspection_result, model, as_of))
+    if open_criteria or gate_open or grade_open:
+        missing = tuple(_missing_items(compiled, criteria, basics, inspection_result, grade_open, model, as_of))
     caveats = compiled.static_caveats
     if unconfirmed:
         caveats = tuple([p.caveat for p in unconfirmed]) + caveats
@@ -459,8 +458,82 @@ def _decide(compiled: CompiledRuleSet, app: Application, as_of: dt.date, state: 
     )
 
 
+def _grade_label(compiled: CompiledRuleSet, lp: LabelPlan, grade_values: list[_GradeValue | None], fired: set[str],
+                 gate_failed: list[str], gate_open: list[str],
+                 grade_open: list[tuple[GradePlan, _GradeValue | None]]) -> LabelResult:
+    """A grade label (docs/semantics.md §5): the gate, and the grade the measurement of its indicator proves.
+
+    A measured value decides every grade. A not-detected result only says that the true value is below its
+    detection limit: it proves the grades whose bound is at or above the limit and leaves the better ones open
+    (`open_grades`); when it proves none, the label is undetermined, not refused. A label whose measurement is
+    open is added to `grade_open`, for the missing evidence."""
+    lab = lp.label
+    failed, open_ = list(gate_failed), list(gate_open)
+    grade: str | None = None
+    open_grades: tuple[OpenGrade, ...] = ()
+    gp = compiled.grades[lp.grade] if lp.grade is not None else None
+    found = grade_values[lp.grade] if lp.grade is not None else None
+    if gp is None or found is None:
+        open_.append(lab.indicator or lab.id)
+        if gp is not None:
+            grade_open.append((gp, None))
+    else:
+        rank = len(gp.rules)
+        for k, (gid, rule) in enumerate(gp.rules):
+            if rule in fired:
+                grade, rank = gid, k
+                break
+        if found[1]:
+            open_grades = gp.open[:rank]
+            if grade is None:
+                open_.append(gp.indicator.id)
+                grade_open.append((gp, found))
+        elif grade is None:
+            failed.append(gp.indicator.id)
+    st = "not_eligible" if failed else ("undetermined" if open_ else "eligible")
+    return LabelResult(lab.id, lab.kind, lab.name.zh, lab.name.en, st, None, grade, tuple(failed), tuple(open_),
+                       open_grades)
+
+
+def _test_wanted(p: CriterionPlan, c: CriterionResult, model: str, as_of: dt.date) -> str:
+    """A test result for the criterion's indicator, as its evidence policy accepts one."""
+    parts = [f"a test result for `{c.indicator}` ({c.name_en} / {c.name_zh})"]
+    if p.same_model:
+        parts.append(f"on model `{model}`")
+    if p.laboratory:
+        parts.append(f"from a {' or '.join(sorted(p.laboratory))}-qualified laboratory")
+    if p.max_age_days:
+        earliest = as_of - dt.timedelta(days=p.max_age_days)
+        parts.append(f"issued on or after {earliest.isoformat()}")
+    return " ".join(parts)
+
+
+def _grade_items(compiled: CompiledRuleSet, criteria: list[CriterionResult],
+                 grade_open: list[tuple[GradePlan, _GradeValue | None]], model: str,
+                 as_of: dt.date) -> Iterator[MissingItem]:
+    """A test result for each grade label whose measurement is open, unless a criterion already asks for it."""
+    for gp, found in grade_open:
+        if found is None:
+            applicable = [i for i in gp.criteria if criteria[i].verdict != "not_applicable"]
+            if not applicable or any(criteria[i].verdict in ("missing", "not_acceptable") for i in applicable):
+                continue  # no criterion can admit a measurement here, or one already asks for the test
+            c = criteria[applicable[0]]
+            text = _test_wanted(compiled.criteria[applicable[0]], c, model, as_of) + f" to grade `{gp.label.id}`"
+            if c.rejected:
+                text += f" (submitted evidence not accepted: {c.rejected[-1].detail})"
+        else:
+            i = found[2]
+            wanted = ", ".join(f"{_num(o.detection_limit_max)} {o.unit} for {o.id}" if o.detection_limit_max is not None
+                               else f"a quantified result (not `not detected`) for {o.id}" for o in gp.open)
+            text = (_test_wanted(compiled.criteria[i], criteria[i], model, as_of)
+                    + f", with a detection limit at or below the bound of the grade wanted: {wanted} (submitted: not "
+                    f"detected at {_num(found[0])} {gp.unit}, which proves no grade of `{gp.label.id}`)")
+        yield MissingItem("test_result", gp.label.id, "applicant", text)
+
+
 def _missing_items(compiled: CompiledRuleSet, criteria: list[CriterionResult], basics: list[RequirementResult],
-                   inspection: InspectionResult | None, model: str, as_of: dt.date) -> list[MissingItem]:
+                   inspection: InspectionResult | None, grade_open: list[tuple[GradePlan, _GradeValue | None]],
+                   model: str, as_of: dt.date) -> list[MissingItem]:
     out: list[MissingItem] = []
     for p, c in zip(compiled.criteria, criteria):
         if c.verdict in ("missing", "not_acceptable"):
@@ -468,15 +541,7 @@ def _missing_items(compiled: CompiledRuleSet, criteria: list[CriterionResult], b
                 out.append(MissingItem("declaration", c.id, "applicant",
                                        f"document `{p.indicator.id}` ({c.name_en} / {c.name_zh})"))
                 continue
-            parts = [f"a test result for `{c.indicator}` ({c.name_en} / {c.name_zh})"]
-            if p.same_model:
-                parts.append(f"on model `{model}`")
-            if p.laboratory:
-                parts.append(f"from a {' or '.join(sorted(p.laboratory))}-qualified laboratory")
-            if p.max_age_days:
-                earliest = as_of - dt.timedelta(days=p.max_age_days)
-                parts.append(f"issued on or after {earliest.isoformat()}")
-            text = " ".join(parts)
+            text = _test_wanted(p, c, model, as_of)
             if c.verdict == "not_acceptable" and c.detail:
                 text += f" (submitted evidence not accepted: {c.detail})"
             out.append(MissingItem("test_result", c.id, "applicant", text))
@@ -484,6 +549,8 @@ def _missing_items(compiled: CompiledRuleSet, criteria: list[CriterionResult], b
             out.append(MissingItem("limit_value", c.id, "certification_body",
                                    f"the limit for `{c.indicator}` ({c.name_en} / {c.name_zh}) under {c.clause} is not "
                                    "shipped: supply it from the licensed standard text in an overlay"))
+    if grade_open:
+        out.extend(_grade_items(compiled, criteria, grade_open, model, as_of))
     for bp, b in zip(compiled.basics, basics):
         if b.verdict in ("missing", "not_acceptable"):
             proof = bp.requirement.proof

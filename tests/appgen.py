@@ -151,6 +151,8 @@ class AppGenerator:
         self.certificates = [b.proof.certificate for b in ruleset.basic_requirements if b.proof.certificate]
         self._alt: dict[str, tuple[list[str], list[str]]] = {}
         self._anchor_cache: dict[str, list[_Anchor]] = {}
+        self.grade_labels = [lab.id for lab in ruleset.labels if lab.kind == "grade"]
+        self.bands = self._grade_bands()
         self.names = {i.id: self._name_variants(i) for i in category.indicators}
         f = ruleset.in_force
         self.first_day = f.from_
@@ -272,7 +274,10 @@ class AppGenerator:
         if decls:
             evidence["declarations"] = decls
         data["evidence"] = evidence
-        if rng.random() < 0.45 and self.rs.labels:
+        if self.grade_labels and rng.random() < 0.12:
+            data["scope"] = [rng.choice(self.grade_labels)]  # a grade label asked for on its own
+            tags.add("scope_grade_only")
+        elif rng.random() < 0.45 and self.rs.labels:
             k = rng.randint(1, len(self.rs.labels))
             data["scope"] = [lab.id for lab in rng.sample(list(self.rs.labels), k)]
             tags.add("scope_given")
@@ -405,13 +410,53 @@ class AppGenerator:
         self._anchor_cache[iid] = out
         return out
 
+    def _grade_bands(self) -> dict[str, tuple[str, list[float]]]:
+        """Per indicator, the bounds of its grade labels' upper-bound grades (`lte`, `lt`, `not_detected` with a
+        number), in one unit: the detection limits that tell one grade from the next are around them."""
+        out: dict[str, tuple[str, list[float]]] = {}
+        for lab in self.rs.labels:
+            if lab.kind != "grade" or not lab.indicator or self.indicators[lab.indicator].kind != "quantity":
+                continue
+            ind = self.indicators[lab.indicator]
+            unit, bounds = out.get(lab.indicator, (ind.unit or "1", []))
+            for g in lab.grades or ():
+                req = g.requirement
+                if req.op in ("lte", "lt", "not_detected") and isinstance(req.value, (int, float)) \
+                        and not isinstance(req.value, bool):
+                    factor, offset = conversion(req.unit or unit, unit)
+                    bounds.append(float(f"{float(req.value) * factor + offset:.12g}"))
+            if bounds:
+                out[lab.indicator] = (unit, sorted(set(bounds)))
+        return out
+
+    def _grade_nd(self, rng: random.Random, name: str, iid: str, tags: set[str]) -> dict[str, Any]:
+        """A not-detected result whose detection limit lies below every grade band, at a band's bound, just
+        above it, between two bounds, or above every band."""
+        unit, bounds = self.bands[iid]
+        where = rng.choice(("below_all", "at", "just_above", "between", "above_all"))
+        b = rng.choice(bounds)
+        dl = {
+            "below_all": bounds[0] / 2,
+            "at": b,
+            "just_above": math.nextafter(b, math.inf),
+            "between": (b + next((x for x in bounds if x > b), b * 2)) / 2,
+            "above_all": bounds[-1] * 1.5,
+        }[where]
+        if dl <= 0:  # a bound at zero: a detection limit must be positive
+            dl, where = (bounds[-1] * 1.5 if bounds[-1] > 0 else 1.0), "above_all"
+        tags.add("grade_nd_" + where)
+        return {"indicator": name, "not_detected": True, "detection_limit": dl, "unit": unit}
+
     def _result(self, rng: random.Random, iid: str, noise: float, applicable: set[int],
                 tags: set[str]) -> dict[str, Any]:
         """One result for `iid`: in a clean application (noise 0) usually one that passes an applicable
-        criterion, otherwise a value at, just inside or just outside one of the numbers compared with."""
+        criterion, otherwise a value at, just inside or just outside one of the numbers compared with; for an
+        indicator with grades, sometimes a not-detected result around the grade bands."""
         ind = self.indicators[iid]
         name, how = rng.choice(self.names[iid]) if rng.random() < 0.5 else (iid, "id")
         tags.add("name_" + how)
+        if iid in self.bands and rng.random() < 0.15:
+            return self._grade_nd(rng, name, iid, tags)
         clean = noise == 0.0 and rng.random() < 0.9
         if ind.kind == "choice":
             good = self._good_choices(iid, applicable)

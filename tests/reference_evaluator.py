@@ -36,7 +36,8 @@ class ReferenceDecision:
     criteria: dict[str, tuple[str, str | None, float | None]]  # id -> (verdict, reason, margin)
     basics: dict[str, str]  # id -> verdict
     inspection: str | None  # verdict, None when the rule set requires no factory inspection
-    labels: dict[str, tuple[str, str | None]]  # id -> (status, grade)
+    labels: dict[str, tuple[str, str | None, tuple[tuple[str, float | None], ...]]]  # id -> (status, grade, open
+    # grades as (grade id, the largest detection limit that proves it))
     eligible_labels: tuple[str, ...]
     margins_relative: dict[str, float | None]
     evidence: dict[str, str | None]  # id of the admitted report or declaration
@@ -44,6 +45,7 @@ class ReferenceDecision:
     basic_reasons: dict[str, str | None]
     inspection_reason: str | None
     scope: tuple[str, ...]
+    grade_measurements: dict[str, str]  # grade label id -> what its measurement says, as a gate member's status
 
 
 # ---------------------------------------------------------------------------------------------- §0 helpers
@@ -404,19 +406,23 @@ def evaluate_reference(ruleset: RuleSet, category: Category, app: Application, a
     # §5 labels
     gate = list(basics.values()) + ([inspection] if inspection is not None else [])
     applicable = [(c, p.attributes[i]) for i, c in enumerate(rs.criteria) if criteria[c.id][0] != "not_applicable"]
-    labels: dict[str, tuple[str, str | None]] = {}
+    labels: dict[str, tuple[str, str | None, tuple[tuple[str, float | None], ...]]] = {}
+    grade_measurements: dict[str, str] = {}
     for lab in rs.labels:
         if lab.kind == "grade":
-            labels[lab.id] = _grade_label(lab, rs, p, admitted_values)
+            # §5: the gate applies to a grade label as to every other label
+            measurement, grade, open_grades = _grade_measurement(lab, rs, p, admitted_values)
+            grade_measurements[lab.id] = measurement
+            labels[lab.id] = (_status(gate + [measurement]), grade, open_grades)
             continue
         members = list(gate)
         if lab.kind == "full":
             members += [criteria[c.id][0] for c, _ in applicable if not c.optional]
-            labels[lab.id] = (_status(members), None)
+            labels[lab.id] = (_status(members), None, ())
         elif lab.kind == "partial":
             own = [criteria[c.id][0] for c, attr in applicable if not c.optional and attr == lab.attribute]
             # "not eligible when no criterion of A applies": read as no non-optional one (the label's members)
-            labels[lab.id] = ("not_eligible", None) if not own else (_status(members + own), None)
+            labels[lab.id] = ("not_eligible", None, ()) if not own else (_status(members + own), None, ())
         else:  # tier
             members += [criteria[c.id][0] for c, _ in applicable if not c.optional]
             optional = [criteria[c.id][0] for c, _ in applicable if c.optional]
@@ -425,11 +431,11 @@ def evaluate_reference(ruleset: RuleSet, category: Category, app: Application, a
             undecided = sum(1 for v in optional if v in OPEN)
             base = _status(members)
             if base == "not_eligible" or passed + undecided < need:
-                labels[lab.id] = ("not_eligible", None)
+                labels[lab.id] = ("not_eligible", None, ())
             elif base == "eligible" and passed >= need:
-                labels[lab.id] = ("eligible", None)
+                labels[lab.id] = ("eligible", None, ())
             else:
-                labels[lab.id] = ("undetermined", None)
+                labels[lab.id] = ("undetermined", None, ())
 
     scope = tuple(app.scope) if app.scope else (
         tuple(rs.default_scope) if rs.default_scope else tuple(lab.id for lab in rs.labels if lab.kind == "full"))
@@ -444,7 +450,7 @@ def evaluate_reference(ruleset: RuleSet, category: Category, app: Application, a
         outcome=outcome, criteria=criteria, basics=basics, inspection=inspection, labels=labels,
         eligible_labels=tuple(lab.id for lab in rs.labels if labels[lab.id][0] == "eligible"),
         margins_relative=margins_rel, evidence=evidence, rejections=rejections, basic_reasons=basic_reasons,
-        inspection_reason=inspection_reason, scope=scope,
+        inspection_reason=inspection_reason, scope=scope, grade_measurements=grade_measurements,
     )
 
 
@@ -461,32 +467,47 @@ def _status(members: list[str]) -> str:
     return "undetermined"
 
 
-def _grade_label(lab: Any, rs: RuleSet, p: _Prepared, admitted: dict[str, tuple[float, bool, str | None]]
-                 ) -> tuple[str, str | None]:
-    """§5 grade: the best grade whose requirement holds for the admitted measurement of the label's indicator.
+def _grade_measurement(lab: Any, rs: RuleSet, p: _Prepared, admitted: dict[str, tuple[float, bool, str | None]]
+                       ) -> tuple[str, str | None, tuple[tuple[str, float | None], ...]]:
+    """§5 grade: what the admitted measurement of the label's indicator says, as a gate member's status
+    (`pass` a grade is proven, `fail` none can be, an open status otherwise), the grade it proves, and the
+    better grades it leaves open.
 
     "The admitted measurement" is read as the one admitted for the first applicable criterion on that
-    indicator that admitted one (criteria admit under their own evidence policy); none: `undetermined`."""
+    indicator that admitted one (criteria admit under their own evidence policy); none: open. A measured value
+    decides every grade: the best one it meets, or none. A not-detected result at detection limit d says only
+    "below d": an upper-bound grade (`lte`, `lt`, `not_detected`) is proven when d is at or below its bound and
+    open otherwise (a test with a detection limit at or below the bound proves it); any other grade is open
+    (only a quantified result can decide it); with no grade proven the measurement is open, not failed."""
     found = None
     for c in rs.criteria:
         if c.indicator == lab.indicator and c.id in admitted:
             found = admitted[c.id]
             break
     if found is None:
-        return "undetermined", None
+        return "missing", None, ()
     value, nd, unit = found
     ind = p.indicators[lab.indicator]
+    open_grades: list[tuple[str, float | None]] = []
     for g in lab.grades or ():
         req = g.requirement
         if not _shipped(req):
             continue  # a grade without a number cannot be reached
         factor, offset = conversion(unit or "", req.unit or ind.unit or "")
         v = _round_converted(value * factor + offset, factor, offset)
-        if nd and req.op not in _UPPER and req.op != "not_detected":
-            continue
-        if _holds(req, v, nd):
-            return "eligible", g.id
-    return "not_eligible", None
+        if not nd:
+            if _holds(req, v, False):
+                return "pass", g.id, ()
+            continue  # ruled out: the value is known
+        if req.op in _UPPER or req.op == "not_detected":
+            if _holds(req, v, True):
+                return "pass", g.id, tuple(open_grades)
+            open_grades.append((g.id, None if req.value is None else float(req.value)))  # type: ignore[arg-type]
+        else:
+            open_grades.append((g.id, None))
+    if not nd:
+        return "fail", None, ()
+    return "undetermined", None, tuple(open_grades)
 
 
 # ---------------------------------------------------------------------------------------------- comparison
@@ -503,7 +524,8 @@ def engine_view(d: Decision) -> dict[str, Any]:
         "basic_reasons": {b.id: b.reason for b in d.basic_requirements},
         "inspection": d.factory_inspection.verdict if d.factory_inspection else None,
         "inspection_reason": d.factory_inspection.reason if d.factory_inspection else None,
-        "labels": {lab.id: (lab.status, lab.grade) for lab in d.labels},
+        "labels": {lab.id: (lab.status, lab.grade, tuple((o.id, o.detection_limit_max) for o in lab.open_grades))
+                   for lab in d.labels},
         "eligible_labels": tuple(d.eligible_labels),
         "scope": tuple(d.scope),
     }

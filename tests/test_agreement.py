@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import multiprocessing
 import os
 import sys
@@ -35,6 +36,7 @@ from engine import Application, Decision, DiagnosticError, Repository, applicati
 from engine.compiler import CompiledRuleSet
 from engine.evaluator import evaluate_batch
 from engine.models import RuleSet
+from engine.units import conversion
 from engine.yamlsource import SourceDocument
 
 N = int(os.environ.get("GREENCERT_AGREEMENT_N", "10000"))
@@ -74,6 +76,7 @@ class Run:
     inspections: Counter[str] = field(default_factory=Counter)
     label_statuses: Counter[tuple[str, str]] = field(default_factory=Counter)
     grades: Counter[tuple[str, str]] = field(default_factory=Counter)
+    grade_cases: Counter[tuple[str, str]] = field(default_factory=Counter)  # (grade label, case): see _count
     outcomes: Counter[str] = field(default_factory=Counter)
     margin_signs: Counter[str] = field(default_factory=Counter)
     tags: Counter[str] = field(default_factory=Counter)
@@ -217,10 +220,25 @@ def _count(run: Run, ref: ReferenceDecision) -> None:
         run.inspections[ref.inspection] += 1
         if ref.inspection_reason:
             run.inspections[ref.inspection_reason] += 1
-    for lid, (status, grade) in ref.labels.items():
+    for lid, (status, grade, _) in ref.labels.items():
         run.label_statuses[(lid, status)] += 1
         if grade is not None:
             run.grades[(lid, grade)] += 1
+    for lid, measurement in ref.grade_measurements.items():
+        status, _, open_grades = ref.labels[lid]
+        if measurement == "pass":
+            run.grade_cases[(lid, "proven_" + _GATE_CASES[status])] += 1
+            if open_grades:
+                run.grade_cases[(lid, "nd_proven_better_open")] += 1
+        else:
+            run.grade_cases[(lid, {"fail": "value_no_grade", "undetermined": "nd_no_grade"}.get(
+                measurement, "no_measurement"))] += 1
+        if ref.scope == (lid,):
+            run.grade_cases[(lid, "grade_only_scope_" + ref.outcome)] += 1
+
+
+# a grade label whose measurement proves a grade: eligible, or held back by the gate
+_GATE_CASES = {"eligible": "eligible", "not_eligible": "gate_failed", "undetermined": "gate_open"}
 
 
 def assert_agreement(run: Run) -> None:
@@ -281,10 +299,12 @@ def expected_coverage(rs: RuleSet, gen: AppGenerator) -> dict[str, set[Any]]:
                        "corrective_action_pending", "no_evidence"}
     labels: set[tuple[str, str]] = set()
     grades: set[tuple[str, str]] = set()
+    grade_cases: set[tuple[str, str]] = set()
     for lab in rs.labels:
         if lab.kind == "grade":
             labels |= {(lab.id, "eligible"), (lab.id, "undetermined"), (lab.id, "not_eligible")}
             grades |= {(lab.id, g.id) for g in lab.grades or () if g.requirement.has_limit}
+            grade_cases |= {(lab.id, case) for case in _grade_cases(rs, lab, gen)}
             continue
         members = [c for c in crit if not c.optional and (
             lab.kind != "partial" or (c.attribute or indicators[c.indicator].attribute) == lab.attribute)]
@@ -313,10 +333,45 @@ def expected_coverage(rs: RuleSet, gen: AppGenerator) -> dict[str, set[Any]]:
     tags |= {f"unit={u.id}" for u in gen.units}
     if any(gen.thresholds.values()):
         tags.add("parameter_at_boundary")
+    if gen.grade_labels:
+        tags.add("scope_grade_only")
+    if gen.bands:
+        tags |= {f"grade_nd_{where}" for where in ("below_all", "at", "just_above", "between", "above_all")}
     applicability = {(c.id, applies) for c in crit if _can_skip(c, gen) for applies in (True, False)}
     return {"verdicts": verdicts, "rejection_reasons": rejections, "reasons": reasons, "margin_signs": margins,
             "basic_verdicts": basics, "inspections": inspections, "label_statuses": labels, "grades": grades,
-            "outcomes": outcomes, "tags": tags, "applicability": applicability}
+            "grade_cases": grade_cases, "outcomes": outcomes, "tags": tags, "applicability": applicability}
+
+
+def _grade_cases(rs: RuleSet, lab: Any, gen: AppGenerator) -> set[str]:
+    """What a run must show of a grade label: its grade proven with the gate passed, failed (when a factory
+    inspection is required: basic requirements cannot fail) and open; a measured value above every band; no
+    measurement; the label asked for on its own, granted, refused and incomplete; and, where a criterion on the
+    indicator admits such a detection limit, a not-detected result proving a grade with a better one open, and
+    one above every band."""
+    cases = {"proven_eligible", "value_no_grade", "no_measurement", "grade_only_scope_granted",
+             "grade_only_scope_refused", "grade_only_scope_incomplete"}
+    inspected = rs.factory_inspection is not None and rs.factory_inspection.required
+    if inspected:
+        cases.add("proven_gate_failed")
+    if inspected or rs.basic_requirements:
+        cases.add("proven_gate_open")
+    if lab.indicator not in gen.bands:
+        return cases
+    unit, _ = gen.bands[lab.indicator]
+    ind = gen.indicators[lab.indicator]
+    bounds = [float(g.requirement.value) * factor + offset for g in lab.grades or ()
+              if g.requirement.op in ("lte", "lt", "not_detected") and g.requirement.value is not None
+              for factor, offset in [conversion(g.requirement.unit or ind.unit or unit, unit)]]
+    caps = [math.inf if c.requirement.value is None else float(c.requirement.value) * factor + offset
+            for c in rs.criteria if c.indicator == lab.indicator and c.requirement.op in ("lte", "lt", "not_detected")
+            for factor, offset in [conversion(c.requirement.unit or ind.unit or unit, unit)]]
+    cap = max(caps, default=-math.inf)  # the largest detection limit some criterion admits
+    if bounds and cap > bounds[0] and any(b > bounds[0] for b in bounds[1:]):
+        cases.add("nd_proven_better_open")
+    if bounds and cap > max(bounds):
+        cases.add("nd_no_grade")
+    return cases
 
 
 def _can_skip(c: Any, gen: AppGenerator, unit: str | None = "*") -> bool:
@@ -618,6 +673,16 @@ labels:
     grades:
       - {id: low, requirement: {lt: 0.03}, provenance: {status: confirmed, source: synthetic}}
       - {id: medium, requirement: {lte: 0.08}, provenance: {status: confirmed, source: synthetic}}
+  # on a criterion without a limit, so that not-detected results of any detection limit reach the grades; and
+  # grades that a not-detected result cannot prove (a range, a lower bound)
+  - id: energy_grade
+    kind: grade
+    indicator: energy_use
+    name: {zh: 能耗等级, en: Energy grade}
+    grades:
+      - {id: frugal, requirement: {lt: 100}, provenance: {status: confirmed, source: synthetic}}
+      - {id: typical, requirement: {between: [100, 400]}, provenance: {status: confirmed, source: synthetic}}
+      - {id: heavy, requirement: {gte: 1000}, provenance: {status: confirmed, source: synthetic}}
 """
 
 

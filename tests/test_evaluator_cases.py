@@ -106,6 +106,13 @@ labels:
       - {id: low, requirement: {lte: 10}, provenance: {status: confirmed, source: test}}
       - {id: mid, requirement: {lte: 0.005, unit: '%'}, provenance: {status: confirmed, source: test}}
       - {id: high, requirement: {lte: 100}, provenance: {status: confirmed, source: test}}
+  - id: voc_grade
+    kind: grade
+    indicator: voc
+    name: {zh: 挥发物等级, en: VOC grade}
+    grades:
+      - {id: A, requirement: {lte: 10}, provenance: {status: confirmed, source: test}}
+      - {id: B, requirement: {between: [10, 60]}, provenance: {status: confirmed, source: test}}
 """
 
 
@@ -182,7 +189,7 @@ def verdict(d: Decision, cid: str) -> tuple[str, str | None]:
 def test_the_good_application_is_granted(cases: Repository) -> None:
     d = decide(cases, good_app())
     assert d.outcome == "granted"
-    assert d.eligible_labels == ("full", "environment", "resource", "silver", "lead_grade")
+    assert d.eligible_labels == ("full", "environment", "resource", "silver", "lead_grade", "voc_grade")
     assert {c.id: c.verdict for c in d.criteria} == {
         "lead": "pass", "emission": "pass", "benzene": "pass", "voc": "undetermined", "strength": "pass",
         "density": "pass", "layers": "pass", "colour": "pass", "recycled": "pass", "recycling_plan": "pass",
@@ -558,6 +565,87 @@ def test_grade_label_without_an_admitted_measurement_is_undetermined(cases: Repo
     result(data, "lead")["unit"] = "MPa"
     lab = decide(cases, data).label("lead_grade")
     assert (lab.status, lab.grade) == ("undetermined", None)
+
+
+@pytest.mark.parametrize(("inspection", "certificates", "expected"), [
+    ({"outcome": "fail"}, True, ("not_eligible", ("factory_inspection",), ())),
+    ({"outcome": "corrective_action", "corrective_action": {"deadline": "2026-07-01"}}, True,
+     ("undetermined", (), ("factory_inspection",))),
+    ({"outcome": "pass"}, False, ("undetermined", (), ("qms",))),
+    ({"outcome": "fail"}, False, ("not_eligible", ("factory_inspection",), ("qms",))),
+])
+def test_grade_label_is_gated_like_every_label(cases: Repository, inspection: dict[str, Any], certificates: bool,
+                                               expected: tuple[str, tuple[str, ...], tuple[str, ...]]) -> None:
+    data = good_app()
+    data["evidence"]["factory_inspection"] = inspection
+    if not certificates:
+        data["evidence"]["certificates"] = []
+    data["scope"] = ["lead_grade"]
+    d = decide(cases, data)
+    lab = d.label("lead_grade")
+    assert (lab.status, lab.failed, lab.open) == expected
+    assert lab.grade == "mid"  # what the measurement proves, awarded only when the label is eligible
+    assert d.outcome == {"not_eligible": "refused", "undetermined": "incomplete"}[expected[0]]
+    assert "lead_grade" not in d.eligible_labels
+
+
+@pytest.mark.parametrize(("limit", "expected"), [
+    (5, ("eligible", "low", ())),  # below every bound: the best grade
+    (10, ("eligible", "low", ())),  # at the best grade's bound
+    (10.5, ("eligible", "mid", (("low", 10.0, "mg/kg"),))),  # just above it: mid proven, low open
+    (50, ("eligible", "mid", (("low", 10.0, "mg/kg"),))),  # 50 mg/kg = 0.005 %: at mid's bound, in its own unit
+    (100, ("eligible", "high", (("low", 10.0, "mg/kg"), ("mid", 0.005, "%")))),
+])
+def test_not_detected_result_proves_the_grades_its_detection_limit_reaches(
+        cases: Repository, limit: float, expected: tuple[str, str | None, tuple[Any, ...]]) -> None:
+    data = good_app()
+    result(data, "lead").update(value=None, not_detected=True, detection_limit=limit)
+    del result(data, "lead")["value"]
+    lab = decide(cases, data).label("lead_grade")
+    assert (lab.status, lab.grade, tuple((o.id, o.detection_limit_max, o.unit) for o in lab.open_grades)) == expected
+
+
+def test_not_detected_result_above_every_band_leaves_the_grade_undetermined(cases: Repository) -> None:
+    data = good_app()
+    result(data, "voc").update(not_detected=True, detection_limit=70)
+    del result(data, "voc")["value"]
+    d = decide(cases, data)
+    lab = d.label("voc_grade")
+    # a range cannot be proven by a not-detected result: only a quantified result decides B
+    assert (lab.status, lab.grade, lab.open) == ("undetermined", None, ("voc",))
+    assert [(o.id, o.detection_limit_max) for o in lab.open_grades] == [("A", 10.0), ("B", None)]
+    item = next(m for m in d.missing_evidence if m.ref == "voc_grade")
+    assert (item.kind, item.who) == ("test_result", "applicant")
+    assert "with a detection limit at or below the bound of the grade wanted: 10 g/L for A, a quantified result " \
+           "(not `not detected`) for B (submitted: not detected at 70 g/L" in item.description
+
+
+def test_not_detected_result_below_a_range_does_not_prove_it(cases: Repository) -> None:
+    data = good_app()
+    result(data, "voc").update(not_detected=True, detection_limit=20)  # below 20: A (≤ 10) or B (10-60), unknown
+    del result(data, "voc")["value"]
+    lab = decide(cases, data).label("voc_grade")
+    assert (lab.status, lab.grade, [o.id for o in lab.open_grades]) == ("undetermined", None, ["A", "B"])
+
+
+def test_a_measured_value_leaves_no_grade_open(cases: Repository) -> None:
+    data = good_app()
+    result(data, "voc")["value"] = 70
+    lab = decide(cases, data).label("voc_grade")
+    assert (lab.status, lab.grade, lab.failed, lab.open_grades) == ("not_eligible", None, ("voc",), ())
+
+
+def test_grade_label_without_a_measurement_asks_for_the_test_when_no_criterion_does(cases: Repository) -> None:
+    data = good_app()
+    result(data, "voc")["unit"] = "MPa"  # not acceptable; the voc criterion ships no limit, so it only asks for one
+    d = decide(cases, data)
+    assert d.label("voc_grade").status == "undetermined"
+    assert [(m.kind, m.ref) for m in d.missing_evidence] == [("limit_value", "voc"), ("test_result", "voc_grade")]
+    assert d.missing_evidence[1].description.endswith("to grade `voc_grade` (submitted evidence not accepted: `MPa` "
+                                                      "cannot convert to `g/L`)")
+    result(data, "lead")["unit"] = "MPa"  # the lead criterion asks for the test itself: no second item
+    d = decide(cases, data)
+    assert [m.ref for m in d.missing_evidence if m.kind == "test_result"] == ["lead", "voc_grade"]
 
 
 def test_scope_and_outcome(cases: Repository) -> None:

@@ -111,7 +111,7 @@ _MIRRORS: dict[type, type[BaseModel]] = {
     engine_decision.Measured: schemas.MeasuredOut, engine_decision.EvidenceRef: schemas.EvidenceRefOut,
     engine_decision.Rejection: schemas.RejectionOut, engine_decision.RequirementResult: schemas.RequirementResultOut,
     engine_decision.InspectionResult: schemas.InspectionResultOut, engine_decision.LabelResult: schemas.LabelResultOut,
-    engine_decision.MissingItem: schemas.MissingItemOut,
+    engine_decision.MissingItem: schemas.MissingItemOut, engine_decision.OpenGrade: schemas.OpenGradeOut,
 }
 
 
