@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .decision import CriterionResult, Decision, Measured
+from .decision import CriterionResult, Decision, Measured, OpenGrade
 
 __all__ = ["render_decision", "print_decision", "format_value", "measured_text"]
 
@@ -53,6 +53,14 @@ def _margin(c: CriterionResult) -> str:
     rel = f" ({c.margin_relative:+.0%})" if c.margin_relative is not None else ""
     unit = f" {c.limit_unit}" if c.limit_unit else ""
     return f"{c.margin:+.4g}{unit}{rel}"
+
+
+def _open_grade_text(og: OpenGrade) -> str:
+    """A grade a not-detected result left open, and the more sensitive test that would prove it."""
+    if og.detection_limit_max is None:
+        return f"{og.id} open: only a quantified result (not `not detected`) can decide it"
+    unit = f" {og.unit}" if og.unit else ""
+    return f"{og.id} open: a test with a detection limit ≤ {format_value(og.detection_limit_max)}{unit} could prove it"
 
 
 def render_decision(d: Decision) -> Group:
@@ -119,7 +127,8 @@ def render_decision(d: Decision) -> Group:
     for lab in d.labels:
         why = []
         if lab.grade:
-            why.append(f"grade {lab.grade}")
+            why.append(f"grade {lab.grade}" if lab.status == "eligible" else f"grade {lab.grade} proven, not awarded")
+        why.extend(_open_grade_text(og) for og in lab.open_grades)
         if lab.failed:
             why.append("not met: " + ", ".join(lab.failed))
         if lab.open:

@@ -789,7 +789,16 @@ _MISSING_KINDS = {"test result": "test_result", "certificate": "certificate", "d
 
 
 def _missing_ref(ctx: Context, name: str) -> tuple[str, str, str, Any]:
-    return ctx.item(re.sub(r"^the\s+", "", unquote(name)))
+    """A criterion, basic requirement or the factory inspection; else a label (a grade label asks for its test)."""
+    bare = re.sub(r"^the\s+", "", unquote(name))
+    try:
+        return ctx.item(bare)
+    except StepFailure:
+        labels = ctx.need_decision().labels
+        if not any(bare in (lab.id, lab.name_zh) or bare.lower() == lab.name_en.lower() for lab in labels):
+            raise
+    lab = ctx.label(bare)
+    return "label", lab.id, lab.status, None
 
 
 @step("then", "the missing evidence includes {kind:article} for {ref:text}")
@@ -908,7 +917,7 @@ def _label_status(ctx: Context, label: str, status: str) -> None:
                                    f"open: {', '.join(lab.open)}" if lab.open else "") if x) or None
     _expect(lab.status, expected, f"label `{lab.id}`", detail)
     ctx.record("label", lab.id, lab.status)
-    if lab.grade:
+    if lab.grade and lab.status == "eligible":
         ctx.record("label", lab.id, f"grade:{lab.grade}")
 
 
@@ -923,20 +932,70 @@ def _grade_label(ctx: Context, name: str | None) -> LabelResult:
     return graded[0]
 
 
-@step("then", "the grade is {grade}", "the grade for {label:text} is {grade}")
+def _grade_detail(lab: LabelResult) -> str:
+    parts = [f"label status `{lab.status}`"]
+    parts += [f"failed: {', '.join(lab.failed)}"] if lab.failed else []
+    parts += [f"open: {', '.join(lab.open)}"] if lab.open else []
+    parts += [f"open grades: {', '.join(o.id for o in lab.open_grades)}"] if lab.open_grades else []
+    return "; ".join(parts)
+
+
+@step("then", "the grade is {grade}", "the grade for {label:text} is {grade}",
+      "the evidence proves grade {grade}[ for {label:text}]")
 def _grade(ctx: Context, grade: str, label: str | None = None) -> None:
+    """The grade the evidence proves; it is awarded only when the label is eligible (docs/semantics.md §5)."""
     lab = _grade_label(ctx, label)
     expected = unquote(grade)
-    _expect(str(lab.grade), expected, f"grade of `{lab.id}`", f"label status `{lab.status}`")
+    _expect(str(lab.grade), expected, f"grade of `{lab.id}`", _grade_detail(lab))
     ctx.record("label", lab.id, lab.status)
-    ctx.record("label", lab.id, f"grade:{lab.grade}")
+    if lab.status == "eligible":
+        ctx.record("label", lab.id, f"grade:{lab.grade}")
 
 
 @step("then", "no grade is awarded[ for {label:text}]")
 def _no_grade(ctx: Context, label: str | None = None) -> None:
     lab = _grade_label(ctx, label)
-    if lab.grade is not None:
-        raise StepFailure("bdd_expectation_failed", f"`{lab.id}` awards grade `{lab.grade}`")
+    if lab.grade is not None and lab.status == "eligible":
+        raise StepFailure("bdd_expectation_failed", f"`{lab.id}` awards grade `{lab.grade}`", hint=_grade_detail(lab))
+    ctx.record("label", lab.id, lab.status)
+
+
+@step("then", "the open grades are {grades:list}", "the open grades for {label:text} are {grades:list}")
+def _open_grades(ctx: Context, grades: str, label: str | None = None) -> None:
+    """The better grades a not-detected result leaves open, best first (`none` when there are none)."""
+    lab = _grade_label(ctx, label)
+    actual = [o.id for o in lab.open_grades]
+    expected = parse_list(grades)
+    if actual != expected:
+        raise StepFailure("bdd_expectation_failed", f"open grades of `{lab.id}`: expected "
+                          + (", ".join(f"`{g}`" for g in expected) or "none") + ", got "
+                          + (", ".join(f"`{g}`" for g in actual) or "none"), hint=_grade_detail(lab))
+    ctx.record("label", lab.id, lab.status)
+
+
+@step("then", "a detection limit at or below {limit:number} {unit} would prove {grade}[ for {label:text}]")
+def _grade_test(ctx: Context, limit: str, unit: str, grade: str, label: str | None = None) -> None:
+    """The test that would prove an open grade: a not-detected result with a detection limit at or below this."""
+    lab = _grade_label(ctx, label)
+    wanted = unquote(grade)
+    found = next((o for o in lab.open_grades if o.id == wanted), None)
+    if found is None:
+        raise StepFailure("bdd_expectation_failed", f"grade `{wanted}` of `{lab.id}` is not open",
+                          hint=_grade_detail(lab))
+    if found.detection_limit_max is None:
+        raise StepFailure("bdd_expectation_failed", f"no detection limit proves grade `{wanted}` of `{lab.id}`: only "
+                          "a quantified result can decide it")
+    number = float(parse_number(limit, "detection limit"))
+    given = unquote(unit)
+    try:
+        expected = convert(number, given, found.unit or given) if found.unit and given != found.unit else number
+    except (UnitError, IncompatibleUnits):
+        raise StepFailure("bdd_unit_error", f"unit `{given}` cannot convert to `{found.unit}`, the unit of grade "
+                          f"`{wanted}`", hint=f"write the detection limit in `{found.unit}`") from None
+    if abs(found.detection_limit_max - expected) > 1e-9 * max(1.0, abs(expected)):
+        unit_text = f" {found.unit}" if found.unit else ""
+        raise StepFailure("bdd_expectation_failed", f"grade `{wanted}` of `{lab.id}` needs a detection limit at or "
+                          f"below {found.detection_limit_max:g}{unit_text}, not {expected:g}{unit_text}")
     ctx.record("label", lab.id, lab.status)
 
 

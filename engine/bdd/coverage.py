@@ -34,7 +34,8 @@ DEFINITION = (
     "inspection: `pass` and one of `fail`, `missing`, `pending`. A full, partial or tier label that the shipped "
     "limits can make eligible: `eligible` and one of `not_eligible`, `undetermined`; one they cannot (a member "
     "criterion without a shipped limit applies in every certification unit): `undetermined` or `not_eligible`. "
-    "A grade label: every grade that has a limit awarded, and `not_eligible` or `undetermined`."
+    "A grade label: every grade that has a limit awarded (the label eligible with that grade), and `not_eligible` "
+    "or `undetermined`."
 )
 
 _NEGATIVE = {

@@ -217,7 +217,7 @@ function labelList(d, attributes, names, cur) {
   for (const l of d.labels) {
     let kind = t(`label_${l.kind}`);
     if (l.kind === "partial" && l.attribute) kind += ` · ${attributes.has(l.attribute) ? pick(attributes.get(l.attribute)) : l.attribute}`;
-    if (l.grade) kind += ` · ${l.grade}`;
+    if (l.grade && l.status === "eligible") kind += ` · ${l.grade}`;
     const li = h("li", { dataset: { label: l.id, status: l.status } },
       h("span", { class: `label-status status-${l.status}`, text: t(`label_status_${l.status}`) }), " ",
       h("strong", {}, bilingual({ zh: l.name_zh, en: l.name_en }, cur)), " ",
@@ -225,6 +225,14 @@ function labelList(d, attributes, names, cur) {
       h("span", { class: "small", text: scope.has(l.id) ? t("in_scope") : t("not_in_scope") }));
     if (l.failed.length) li.append(h("br"), h("span", { class: "small", text: t("label_failed", { ids: l.failed.map(nameOf).join(", ") }) }));
     if (l.open.length) li.append(h("br"), h("span", { class: "small", text: t("label_open", { ids: l.open.map(nameOf).join(", ") }) }));
+    // a grade label: the grade proven but held back by the gate, and the better grades a more sensitive test could prove
+    if (l.grade && l.status !== "eligible") li.append(h("br"), h("span", { class: "small", text: t("label_grade_not_awarded", { grade: l.grade }) }));
+    for (const o of l.open_grades || []) {
+      const text = o.detection_limit_max === null
+        ? t("label_open_grade_quantified", { grade: o.id })
+        : t("label_open_grade", { grade: o.id, limit: o.detection_limit_max, unit: o.unit || "" });
+      li.append(h("br"), h("span", { class: "small open-grade", dataset: { grade: o.id }, text }));
+    }
     list.append(li);
   }
   return h("section", { "aria-labelledby": "labels-title" }, h("h3", { id: "labels-title", text: t("labels_title") }), list);

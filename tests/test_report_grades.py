@@ -1,0 +1,64 @@
+"""The text report says what a grade label's evidence proves, whether it is awarded, and what would prove more."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rich.console import Console
+
+from engine import Repository, application_from_data
+from engine.decision import Decision
+from engine.report import print_decision
+
+AS_OF = dt.date(2025, 3, 1)  # under the wood-panel edition of 2017, whatever editions follow it
+
+
+def _wood_panel(inspection: str, detection_limit: float) -> dict[str, Any]:
+    return {
+        "category": "wood_panels", "scope": ["formaldehyde_grade"], "product": {"model": "SF-1218"},
+        "evidence": {
+            "test_reports": [{"id": "R1", "laboratory": {"name": "Lab", "qualifications": ["CMA"]},
+                              "issued": "2025-01-12", "model": "SF-1218",
+                              "results": [{"indicator": "formaldehyde_emission", "not_detected": True,
+                                           "detection_limit": detection_limit, "unit": "mg/m^3"}]}],
+            "factory_inspection": {"outcome": inspection},
+            "certificates": [{"standard": "GB/T 19001-2016", "valid_until": "2028-03-01"},
+                             {"standard": "GB/T 24001-2016", "valid_until": "2028-03-01"}],
+            "declarations": [{"id": "no_major_accident"}, {"id": "pollutant_discharge_compliant"},
+                             {"id": "product_standard_compliant"}],
+        },
+    }
+
+
+def _report(repo: Repository, data: dict[str, Any]) -> tuple[Decision, str]:
+    app, doc, diags = application_from_data(data)
+    assert app is not None and not diags, diags
+    decision = repo.check(app, doc, AS_OF)
+    assert decision.ruleset_id == "wood_panels/GB-T-35601-2017"
+    console = Console(record=True, width=400, color_system=None)
+    print_decision(decision, console)
+    return decision, " ".join(console.export_text().split())
+
+
+def test_a_proven_grade_with_a_better_one_open(repo: Repository) -> None:
+    decision, text = _report(repo, _wood_panel("pass", 0.06))
+    assert decision.outcome == "granted"
+    assert "grade E1" in text and "not awarded" not in text
+    assert "ENF open: a test with a detection limit ≤ 0.025 mg/m^3 could prove it" in text
+    assert "E0 open: a test with a detection limit ≤ 0.05 mg/m^3 could prove it" in text
+
+
+def test_a_proven_grade_held_back_by_the_gate(repo: Repository) -> None:
+    decision, text = _report(repo, _wood_panel("fail", 0.01))
+    assert decision.outcome == "refused"
+    assert "grade ENF proven, not awarded" in text
+    assert "open: a test" not in text
+
+
+def test_a_detection_limit_above_every_band_asks_for_a_more_sensitive_test(repo: Repository) -> None:
+    decision, text = _report(repo, _wood_panel("pass", 0.2))
+    assert decision.outcome == "incomplete"
+    assert "E1 open: a test with a detection limit ≤ 0.124 mg/m^3 could prove it" in text
+    assert ("with a detection limit at or below the bound of the grade wanted: 0.025 mg/m^3 for ENF, 0.05 mg/m^3 for "
+            "E0, 0.124 mg/m^3 for E1") in text
