@@ -14,9 +14,12 @@ from engine.report import print_decision
 AS_OF = dt.date(2025, 3, 1)  # under the wood-panel edition of 2017, whatever editions follow it
 
 
-def _wood_panel(inspection: str, detection_limit: float) -> dict[str, Any]:
+def wood_panel_grade_application(inspection: str, detection_limit: float) -> dict[str, Any]:
+    """A wood-panel application asking for the formaldehyde grade only, with a not-detected emission result and
+    every basic requirement met (the web page's tests use it too)."""
     return {
-        "category": "wood_panels", "scope": ["formaldehyde_grade"], "product": {"model": "SF-1218"},
+        "format": "greencert/application@1", "id": "GRADE-1", "category": "wood_panels",
+        "scope": ["formaldehyde_grade"], "product": {"model": "SF-1218"},
         "evidence": {
             "test_reports": [{"id": "R1", "laboratory": {"name": "Lab", "qualifications": ["CMA"]},
                               "issued": "2025-01-12", "model": "SF-1218",
@@ -42,7 +45,7 @@ def _report(repo: Repository, data: dict[str, Any]) -> tuple[Decision, str]:
 
 
 def test_a_proven_grade_with_a_better_one_open(repo: Repository) -> None:
-    decision, text = _report(repo, _wood_panel("pass", 0.06))
+    decision, text = _report(repo, wood_panel_grade_application("pass", 0.06))
     assert decision.outcome == "granted"
     assert "grade E1" in text and "not awarded" not in text
     assert "ENF open: a test with a detection limit ≤ 0.025 mg/m^3 could prove it" in text
@@ -50,14 +53,14 @@ def test_a_proven_grade_with_a_better_one_open(repo: Repository) -> None:
 
 
 def test_a_proven_grade_held_back_by_the_gate(repo: Repository) -> None:
-    decision, text = _report(repo, _wood_panel("fail", 0.01))
+    decision, text = _report(repo, wood_panel_grade_application("fail", 0.01))
     assert decision.outcome == "refused"
     assert "grade ENF proven, not awarded" in text
     assert "open: a test" not in text
 
 
 def test_a_detection_limit_above_every_band_asks_for_a_more_sensitive_test(repo: Repository) -> None:
-    decision, text = _report(repo, _wood_panel("pass", 0.2))
+    decision, text = _report(repo, wood_panel_grade_application("pass", 0.2))
     assert decision.outcome == "incomplete"
     assert "E1 open: a test with a detection limit ≤ 0.124 mg/m^3 could prove it" in text
     assert ("with a detection limit at or below the bound of the grade wanted: 0.025 mg/m^3 for ENF, 0.05 mg/m^3 for "

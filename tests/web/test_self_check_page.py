@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from test_report_grades import wood_panel_grade_application
 from web_support import AS_OF, SCREENSHOTS, Server, fill_form
 
 from engine.loader import PROJECT_ROOT
@@ -330,31 +331,12 @@ def test_uploading_a_json_file(ui: Any, server: Server, tmp_path: Path) -> None:
     assert "the limit value is not known here" in row(ui, "formaldehyde_infant").inner_text()
 
 
-def _wood_panel_grade(inspection: str, detection_limit: float) -> dict[str, Any]:
-    """A wood-panel application asking for the formaldehyde grade only, with a not-detected emission result."""
-    return {
-        "format": "greencert/application@1", "id": "WEB-GRADE", "category": "wood_panels",
-        "scope": ["formaldehyde_grade"], "product": {"model": "SF-1218"},
-        "evidence": {
-            "test_reports": [{"id": "CMA-2025-0112", "laboratory": {"name": "Lab", "qualifications": ["CMA"]},
-                              "issued": "2025-01-12", "model": "SF-1218",
-                              "results": [{"indicator": "formaldehyde_emission", "not_detected": True,
-                                           "detection_limit": detection_limit, "unit": "mg/m^3"}]}],
-            "factory_inspection": {"outcome": inspection},
-            "certificates": [{"standard": "GB/T 19001-2016", "valid_until": "2028-03-01"},
-                             {"standard": "GB/T 24001-2016", "valid_until": "2028-03-01"}],
-            "declarations": [{"id": "no_major_accident"}, {"id": "pollutant_discharge_compliant"},
-                             {"id": "product_standard_compliant"}],
-        },
-    }
-
-
 def test_a_grade_label_shows_the_grade_proven_and_the_better_grade_a_test_could_prove(ui: Any, server: Server,
                                                                                         tmp_path: Path) -> None:
     # evaluated on 2025-03-01, under the wood-panel edition of 2017 (the day picks the edition)
     open_page(ui, server, as_of="2025-03-01")
     path = tmp_path / "grade.json"
-    path.write_text(json.dumps(_wood_panel_grade("pass", 0.03)), encoding="utf-8")
+    path.write_text(json.dumps(wood_panel_grade_application("pass", 0.03)), encoding="utf-8")
     ui.set_input_files("#upload-file", str(path))
     status, body = submit(ui, "#upload-submit")
     assert status == 200
@@ -365,7 +347,7 @@ def test_a_grade_label_shows_the_grade_proven_and_the_better_grade_a_test_could_
     assert grade.locator(".open-grade[data-grade='ENF']").inner_text() == \
         "ENF open: a test with a detection limit ≤ 0.025 mg/m^3 could prove it"
 
-    path.write_text(json.dumps(_wood_panel_grade("fail", 0.01)), encoding="utf-8")
+    path.write_text(json.dumps(wood_panel_grade_application("fail", 0.01)), encoding="utf-8")
     ui.set_input_files("#upload-file", str(path))
     status, body = submit(ui, "#upload-submit")
     assert status == 200
