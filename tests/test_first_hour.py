@@ -1,5 +1,6 @@
 """What a new user reads and runs first agrees with the code: every endpoint the docs name exists, the self-check
-page calls the endpoints its guide names, `greencert serve` names the database it uses."""
+page calls the endpoints its guide names, `greencert serve` names the database it uses, the README's quick start
+is the two commands scripts/quickstart_timing.py measures."""
 
 from __future__ import annotations
 
@@ -128,3 +129,14 @@ def test_the_readme_says_how_to_get_the_key_the_self_check_page_asks_for() -> No
     section = readme.split("## The self-check page", 1)[1].split("\n## ", 1)[0]
     assert "greencert keys create" in section and "--role manufacturer" in section
 
+
+
+def test_the_quick_start_is_the_two_commands_the_timing_script_runs() -> None:
+    sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
+    try:
+        from quickstart_timing import quickstart_commands
+    finally:
+        sys.path.remove(str(PROJECT_ROOT / "scripts"))
+    serve, test = quickstart_commands((PROJECT_ROOT / "README.md").read_text(encoding="utf-8"))
+    assert serve[-1] == ".venv/bin/greencert serve" and test[-1] == ".venv/bin/python -m pytest"
+    assert all(part.startswith(("python3 -m venv", ".venv/bin/")) for part in serve + test)

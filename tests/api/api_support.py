@@ -11,13 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from postgres_support import postgres_choice  # tests/: on sys.path once pytest has loaded tests/conftest.py
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from api.examples import APPLICATION
-
-# tests/postgres_support.py chooses the PostgreSQL server (tests/ is on sys.path when pytest loads tests/conftest.py)
-from postgres_support import postgres_choice
 
 # The examples' reports are dated 2026-04/05: evaluate on a fixed day so the tests do not age.
 TODAY = dt.date(2026, 11, 1)
