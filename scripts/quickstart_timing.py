@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -57,6 +58,13 @@ def free_port() -> int:
         return port
 
 
+def cpu_of_children() -> float:
+    """User + system seconds of every finished child process so far (and of what they waited for): less
+    sensitive than wall time to what else the machine is doing."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def get(url: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=5) as r:
@@ -85,16 +93,22 @@ class Run:
         subprocess.run(["git", "clone", "--quiet", str(ROOT), str(self.dir)], check=True)
         subprocess.run(["git", "-C", str(self.dir), "checkout", "--quiet", "--detach", sha], check=True)
         self.step = 0
+        self.cpu = 0.0
+        self.last_rc = 0
+        self.last_log = self.logs / "none.log"
 
     def shell(self, command: str) -> float:
-        """Run one part of a command as the README writes it; its wall time in seconds."""
+        """Run one part of a command as the README writes it; its wall time in seconds (its processor time, with
+        that of every process it waited for, is then in `self.cpu`)."""
         self.step += 1
         log = self.logs / f"{self.step:02d}.log"
+        before = cpu_of_children()
         started = time.monotonic()
         with log.open("wb") as out:
             proc = subprocess.run(command, shell=True, cwd=self.dir, env=self.env, stdout=out,
                                   stderr=subprocess.STDOUT, check=False)
         took = time.monotonic() - started
+        self.cpu = cpu_of_children() - before
         if proc.returncode != 0 and not command.endswith("pytest"):
             tail = log.read_text(errors="replace")[-3000:]
             raise SystemExit(f"{self.name}: `{command}` exited {proc.returncode} after {took:.0f} s:\n{tail}")
@@ -143,24 +157,38 @@ class Run:
         return len([p for p in cache.iterdir() if p.is_dir() and not p.name.startswith(".")]) if cache.exists() else 0
 
 
+def _setup(run: Run, parts: list[str]) -> tuple[float, float]:
+    wall = cpu = 0.0
+    for part in parts:
+        wall += run.shell(part)
+        cpu += run.cpu
+    return wall, cpu
+
+
 def run_command_1(run: Run, parts: list[str]) -> dict[str, Any]:
-    setup = sum(run.shell(part) for part in parts[:-1])
+    setup, cpu = _setup(run, parts[:-1])
     to_server, evaluator, database = run.serve_until_listening(parts[-1])
-    return {"setup_s": round(setup, 1), "to_listening_server_s": round(setup + to_server, 1),
+    return {"setup_s": round(setup, 1), "setup_cpu_s": round(cpu, 1), "to_listening_server_s": round(setup + to_server, 1),
             "server_start_s": round(to_server, 1), "evaluator": evaluator, "startup_line": database}
 
 
 def run_command_2(run: Run, parts: list[str], tests: bool) -> dict[str, Any]:
-    setup = sum(run.shell(part) for part in parts[:-1])
-    out: dict[str, Any] = {"setup_s": round(setup, 1), "evaluator_after_setup": run.evaluator_in_venv()}
+    setup, cpu = _setup(run, parts[:-1])
+    out: dict[str, Any] = {"setup_s": round(setup, 1), "setup_cpu_s": round(cpu, 1),
+                           "evaluator_after_setup": run.evaluator_in_venv()}
     if tests:
         took = run.shell(parts[-1])
+        out["test_run_cpu_s"] = round(run.cpu, 1)
         lines = [line for line in run.last_log.read_text(errors="replace").splitlines() if line.strip()]
         closing = next((line for line in reversed(lines) if re.search(r"\d+ (passed|failed)", line)), "")
         postgres = next((line for line in lines[:15] if "PostgreSQL" in line), "")
         out.update(test_run_s=round(took, 1), to_finished_test_run_s=round(setup + took, 1), pytest_exit=run.last_rc,
                    pytest_closing_line=closing.strip("= "), pytest_postgres_line=postgres)
     return out
+
+
+def _t(wall: float, cpu: float | None) -> str:
+    return f"{wall:.0f} s" + (f" ({cpu:.0f} s)" if cpu is not None else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -204,17 +232,21 @@ def main(argv: list[str] | None = None) -> int:
     c1, p1, c2, p2 = figures["command_1"], figures["pure_command_1"], figures["command_2"], figures["pure_command_2"]
     figures["ratio_command_1_to_server"] = round(c1["to_listening_server_s"] / p1["to_listening_server_s"], 2)
     figures["ratio_command_2_setup"] = round(c2["setup_s"] / p2["setup_s"], 2)
+    figures["ratio_command_1_setup_cpu"] = round(c1["setup_cpu_s"] / p1["setup_cpu_s"], 2)
+    figures["ratio_command_2_setup_cpu"] = round(c2["setup_cpu_s"] / p2["setup_cpu_s"], 2)
     print()
-    print(f"{'':44}{'README':>10}{'PURE=1':>10}{'ratio':>8}")
-    print(f"{'command 1: set-up (venv, pip install -e .)':44}{c1['setup_s']:>9.0f}s{p1['setup_s']:>9.0f}s"
-          f"{c1['setup_s'] / p1['setup_s']:>8.2f}")
-    print(f"{'command 1: to a listening server':44}{c1['to_listening_server_s']:>9.0f}s"
-          f"{p1['to_listening_server_s']:>9.0f}s{figures['ratio_command_1_to_server']:>8.2f}")
-    print(f"{'command 2: set-up (venv, pip install -e .[test])':44}{c2['setup_s']:>9.0f}s{p2['setup_s']:>9.0f}s"
-          f"{figures['ratio_command_2_setup']:>8.2f}")
+    print(f"{'wall time (processor time)':52}{'README':>16}{'PURE=1':>16}{'ratio':>12}")
+    rows = [("command 1: set-up (venv, pip install -e .)", c1["setup_s"], c1["setup_cpu_s"], p1["setup_s"],
+             p1["setup_cpu_s"]),
+            ("command 1: to a listening server", c1["to_listening_server_s"], None, p1["to_listening_server_s"], None),
+            ("command 2: set-up (venv, pip install -e '.[test]')", c2["setup_s"], c2["setup_cpu_s"], p2["setup_s"],
+             p2["setup_cpu_s"])]
+    for label, wall, cpu, pure_wall, pure_cpu in rows:
+        ratio = f"{wall / pure_wall:.2f}" + (f" ({cpu / pure_cpu:.2f})" if cpu and pure_cpu else "")
+        print(f"{label:52}{_t(wall, cpu):>16}{_t(pure_wall, pure_cpu):>16}{ratio:>12}")
     if "test_run_s" in c2:
-        print(f"{'command 2: test run':44}{c2['test_run_s']:>9.0f}s")
-        print(f"{'command 2: to a finished test run':44}{c2['to_finished_test_run_s']:>9.0f}s")
+        print(f"{'command 2: test run':52}{_t(c2['test_run_s'], c2['test_run_cpu_s']):>16}")
+        print(f"{'command 2: to a finished test run':52}{_t(c2['to_finished_test_run_s'], None):>16}")
         print(f"pytest: {c2['pytest_closing_line']} (exit {c2['pytest_exit']}); {c2['pytest_postgres_line']}")
     print(f"server's evaluator: {c1['evaluator']}; after command 2: {c2['evaluator_after_setup']}; compiled builds "
           f"made: {c2['compiled_builds_in_cache']}")
