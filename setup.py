@@ -121,7 +121,10 @@ class BuildExt(build_ext):
         super().finalize_options()
 
     def run(self) -> None:
-        RECORD.unlink(missing_ok=True)  # written again below, once this build's extensions are in place
+        # written again below, once this build's extensions are in place (and in a wheel's tree, where build_py
+        # may have copied an earlier one)
+        RECORD.unlink(missing_ok=True)
+        (Path(self.build_lib) / "engine" / RECORD.name).unlink(missing_ok=True)
         self._cached: dict[str, Path] | None = None
         hashes = source_hashes()
         started = time.monotonic()

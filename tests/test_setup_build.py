@@ -50,6 +50,9 @@ HOOKS = textwrap.dedent('''
         print("requires", backend.get_requires_for_build_editable())
         os.makedirs("meta", exist_ok=True)
         print("metadata", backend.prepare_metadata_for_build_editable("meta"))
+    elif step == "wheel":
+        os.makedirs("dist", exist_ok=True)
+        print("wheel", backend.build_wheel("dist"))
     else:
         os.makedirs("wheels", exist_ok=True)
         print("wheel", backend.build_editable("wheels"))
@@ -148,3 +151,29 @@ def test_pure_python_builds_nothing_and_removes_the_record(project: Path) -> Non
     _run(project, "metadata", GREENCERT_PURE_PYTHON="1")
     _run(project, "build", GREENCERT_PURE_PYTHON="1")
     assert _mypyc_calls(project) == 0 and _built(project) == {} and _record(project) is None
+
+
+def test_a_wheel_carries_the_extensions_and_their_record(project: Path) -> None:
+    import zipfile
+
+    (project / "engine" / "_evaluator_build.json").write_text('{"sources": {}}')  # stale: must not ship
+    _run(project, "wheel")
+    (wheel,) = (project / "dist").glob("greencert-*.whl")
+    assert not wheel.name.endswith("-none-any.whl")  # tagged for this platform
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+        assert {f"engine/compiler{SUFFIX}", f"engine/evaluator{SUFFIX}", "engine/compiler.py"} <= names
+        assert json.loads(z.read("engine/_evaluator_build.json"))["sources"] == _hashes(project)
+    assert _mypyc_calls(project) == 1
+
+
+def test_a_wheel_after_a_mypyc_failure_has_no_extension_and_no_record(project: Path) -> None:
+    import zipfile
+
+    (project / "engine" / "_evaluator_build.json").write_text('{"sources": {}}')
+    _run(project, "wheel", FAKE_MYPYC_MODE="fail")
+    (wheel,) = (project / "dist").glob("greencert-*.whl")
+    with zipfile.ZipFile(wheel) as z:  # still tagged for the platform: its files are under .data/purelib/
+        names = {n.split("/purelib/")[-1] for n in z.namelist()}
+    assert "engine/evaluator.py" in names and "engine/_evaluator_build.json" not in names
+    assert not any(n.endswith(SUFFIX) for n in names)
