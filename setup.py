@@ -9,8 +9,9 @@ When: only when extensions are built, i.e. in the `build_ext` command (which `pi
 `prepare_metadata_for_build_*`, which run `egg_info` and `dist_info`) runs no mypy and compiles nothing: until
 `build_ext` runs, the extension list is one placeholder, there so that setuptools knows the package has extensions.
 
-Once: the built extensions are kept in `build/greencert-ext/<key>/`, keyed by the SHA-256 of the sources, of this
-file, of the Python ABI and platform, the compiler settings and the mypy and pydantic versions of the build. A
+Once: the built extensions are kept in `build/greencert-ext/<key>/`, keyed by the SHA-256 of the sources and of
+every other module of engine/ (mypyc compiles against their types), of this file, of the Python ABI and platform,
+the compiler settings and the mypy and pydantic versions of the build. A
 later install with the same key (the README's second command, or `pip install -e .` again) copies them instead of
 running mypyc and the C compiler again; any change to a source makes a new key and so a new build.
 """
@@ -54,7 +55,11 @@ def build_key(hashes: dict[str, str]) -> tuple[str, dict[str, Any]]:
 
     import mypy.version
 
-    inputs = {"sources": hashes, "setup.py": _sha256(Path(__file__).read_bytes()),
+    # the modules they import too (mypyc compiles against their types): any change in engine/ builds again
+    package = hashlib.sha256()
+    for path in sorted((HERE / "engine").rglob("*.py")):
+        package.update(path.relative_to(HERE).as_posix().encode() + b"\0" + _sha256(path.read_bytes()).encode())
+    inputs = {"sources": hashes, "engine": package.hexdigest(), "setup.py": _sha256(Path(__file__).read_bytes()),
               "python": sys.implementation.cache_tag, "ext_suffix": sysconfig.get_config_var("EXT_SUFFIX"),
               "platform": sysconfig.get_platform(), "mypy": mypy.version.__version__, "pydantic": version("pydantic"),
               "env": {k: os.environ.get(k, "") for k in ("CC", "CFLAGS", "CPPFLAGS", "LDFLAGS")}}

@@ -137,6 +137,11 @@ def test_a_second_build_of_the_same_sources_copies_the_first_and_a_changed_sourc
     assert _mypyc_calls(project) == 2 and _record(project) == _hashes(project)
     assert len([p for p in (project / "build" / "greencert-ext").iterdir() if p.is_dir()]) == 2
 
+    with (project / "engine" / "decision.py").open("a") as f:  # a module they import: its types may have changed
+        f.write("# changed\n")
+    _run(project, "build")
+    assert _mypyc_calls(project) == 3
+
 
 def test_a_mypyc_failure_installs_the_sources_without_a_record(project: Path) -> None:
     (project / "engine" / "_evaluator_build.json").write_text('{"sources": {}}')  # a record of an earlier build
