@@ -21,6 +21,7 @@ from .routers import catalogue, evaluations, health, keys, rulesets, self_checks
 from .schemas import APPLICATION_MARKER, APPLICATION_REF
 from .service import Services, load_repository
 from .settings import Settings, get_settings
+from .web import docs as web_docs
 
 __all__ = ["create_app", "app_from_environment", "API_VERSION"]
 
@@ -86,13 +87,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             services.close()
 
+    # /docs is api/web/docs.py's (Swagger UI from the installed package, not a CDN); no ReDoc
     app = FastAPI(title="greencert", version=API_VERSION, description=_DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,
                   openapi_tags=[{"name": "catalogue"}, {"name": "evaluations"}, {"name": "self-checks"},
                                 {"name": "rule sets"}, {"name": "keys"}, {"name": "health"}])
     app.state.services = services
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    for module in (catalogue, evaluations, self_checks, rulesets, keys, health, web):
+    for module in (catalogue, evaluations, self_checks, rulesets, keys, health, web, web_docs):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

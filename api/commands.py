@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .db import ROLES, Database
-from .settings import Settings
+from .settings import Settings, default_database_url
 
 __all__ = ["register"]
 
@@ -56,8 +56,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     db = Database(settings.database_url)
     upgrade(db.engine)  # once, before the workers start
     db.dispose()
+    default = settings.database_url == default_database_url()
     print(f"greencert: serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s), "
-          f"database {_redact(settings.database_url)}", file=sys.stderr)
+          f"database {_redact(settings.database_url)}"
+          + (" (the default; GREENCERT_DATABASE_URL or --database-url names another)" if default else ""),
+          file=sys.stderr)
     return serve(settings.host, settings.port, settings.workers, args.log_level)
 
 
@@ -130,7 +133,9 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add the service's commands to `greencert`'s sub-command parser."""
-    db_help = "SQLAlchemy database URL (default: GREENCERT_DATABASE_URL, else an SQLite file in the data directory)"
+    db_help = ("SQLAlchemy database URL, e.g. postgresql+psycopg://user@host/db (default: GREENCERT_DATABASE_URL "
+               f"from the environment or .env, else {default_database_url()}: one SQLite file per user, "
+               "in $XDG_DATA_HOME/greencert or ~/.local/share/greencert)")
 
     p = sub.add_parser("serve", help="run the HTTP API (uvicorn) on the shipped rule sets")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1, or GREENCERT_HOST)")

@@ -16,7 +16,10 @@ __all__ = ["Settings", "get_settings", "default_data_dir", "default_database_url
 
 
 def default_data_dir() -> Path:
-    """Where the embedded database lives unless told otherwise: `$XDG_DATA_HOME/greencert`."""
+    """Where the embedded database lives unless told otherwise: `$XDG_DATA_HOME/greencert`, i.e.
+    `~/.local/share/greencert` when XDG_DATA_HOME is unset. One per user, not per checkout or working directory,
+    so `greencert serve` and `greencert keys create` find the same records wherever they are started;
+    GREENCERT_DATABASE_URL (environment or `.env`) or `--database-url` names another database."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "greencert"
 
@@ -40,7 +43,8 @@ class Settings(BaseSettings):
                                       extra="ignore", frozen=True)
 
     database_url: str = Field(default_factory=default_database_url,
-                              description="SQLAlchemy URL; `postgresql+psycopg://...` for PostgreSQL")
+                              description="SQLAlchemy URL; `postgresql+psycopg://...` for PostgreSQL; default: "
+                                          "the SQLite file `greencert.db` in `default_data_dir()`")
     catalog_dir: Path = Field(default_factory=default_catalog_dir)
     rules_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=lambda: [default_rules_dir()])
     overlay_dirs: Annotated[list[Path], NoDecode] = Field(

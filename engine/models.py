@@ -214,7 +214,7 @@ class Requirement(_Strict):
         return self.value is not None
 
     def describe(self) -> str:
-        unit = f" {self.unit}" if self.unit else ""
+        unit = unit_suffix(self.unit)
         symbols = {"lte": "≤", "lt": "<", "gte": "≥", "gt": ">", "eq": "="}
         if not self.has_limit:
             return f"{symbols.get(self.op, self.op)} (limit not shipped){unit}"
@@ -229,6 +229,14 @@ class Requirement(_Strict):
                 return "not detected"
             return f"not detected (detection limit ≤ {_fmt(self.value)}{unit})"
         return "document present"
+
+
+DIMENSIONLESS = "1"  # the unit of a ratio or index: a number alone, e.g. the relative detergency
+
+
+def unit_suffix(unit: str | None) -> str:
+    """` mg/kg`, to follow a number; nothing for no unit or the dimensionless `1` (`≥ 1`, not `≥ 1 1`)."""
+    return f" {unit}" if unit and unit != DIMENSIONLESS else ""
 
 
 def _fmt(v: Any) -> str:

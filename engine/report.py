@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .decision import CriterionResult, Decision, Measured, OpenGrade
+from .models import unit_suffix
 
 __all__ = ["render_decision", "print_decision", "format_value", "measured_text"]
 
@@ -38,12 +39,12 @@ def format_value(v: Any) -> str:
 def measured_text(m: Measured | None) -> str:
     if m is None:
         return "—"
-    unit = f" {m.unit}" if m.unit else ""
+    unit = unit_suffix(m.unit)
     if m.not_detected:
         return f"n.d. (< {format_value(m.value)}{unit})"
     text = f"{format_value(m.value)}{unit}"
     if m.reported_unit and m.reported_unit != m.unit:
-        text += f" (reported {format_value(m.reported_value)} {m.reported_unit})"
+        text += f" (reported {format_value(m.reported_value)}{unit_suffix(m.reported_unit)})"
     return text
 
 
@@ -51,16 +52,15 @@ def _margin(c: CriterionResult) -> str:
     if c.margin is None:
         return "—"
     rel = f" ({c.margin_relative:+.0%})" if c.margin_relative is not None else ""
-    unit = f" {c.limit_unit}" if c.limit_unit else ""
-    return f"{c.margin:+.4g}{unit}{rel}"
+    return f"{c.margin:+.4g}{unit_suffix(c.limit_unit)}{rel}"
 
 
 def _open_grade_text(og: OpenGrade) -> str:
     """A grade a not-detected result left open, and the more sensitive test that would prove it."""
     if og.detection_limit_max is None:
         return f"{og.id} open: only a quantified result (not `not detected`) can decide it"
-    unit = f" {og.unit}" if og.unit else ""
-    return f"{og.id} open: a test with a detection limit ≤ {format_value(og.detection_limit_max)}{unit} could prove it"
+    return (f"{og.id} open: a test with a detection limit ≤ {format_value(og.detection_limit_max)}"
+            f"{unit_suffix(og.unit)} could prove it")
 
 
 def render_decision(d: Decision) -> Group:

@@ -1,9 +1,11 @@
-"""Shared pytest fixtures: the project root and the shipped catalogue and rule sets, loaded once."""
+"""Shared pytest fixtures: the project root and the shipped catalogue and rule sets, loaded once; and whether the
+PostgreSQL tests run (tests/postgres_support.py), said in the header and at the end of every run."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -28,3 +30,23 @@ def repo() -> Iterator[Repository]:
     repository = Repository.load()
     yield repository
     repository.close()
+
+
+# ------------------------------------------------------------------------------------- PostgreSQL, said plainly
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from postgres_support import postgres_choice
+
+    return postgres_choice().message
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Whether the PostgreSQL tests ran, at the end where it is read (above the short summary), and how many did
+    not."""
+    from postgres_support import postgres_choice
+
+    choice = postgres_choice()
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "postgres" in getattr(r, "keywords", {})]
+    if choice.url is None and skipped:
+        terminalreporter.write_sep("=", "PostgreSQL", yellow=True, bold=True)
+        terminalreporter.write_line(f"{len(skipped)} test(s) not run. {choice.message}")

@@ -11,26 +11,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from postgres_support import postgres_choice  # tests/: on sys.path once pytest has loaded tests/conftest.py
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from api.examples import APPLICATION
 
-POSTGRES_ENV = "GREENCERT_TEST_POSTGRES_URL"
 # The examples' reports are dated 2026-04/05: evaluate on a fixed day so the tests do not age.
 TODAY = dt.date(2026, 11, 1)
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 def postgres_url_or_skip() -> str:
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        reason = (f"{POSTGRES_ENV} is not set, so the PostgreSQL half of the API tests cannot run "
-                  "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    """The PostgreSQL server to test on (tests/postgres_support.py chooses it), else a skip saying why."""
+    choice = postgres_choice()
+    if choice.url is None:
         if os.environ.get("CI"):
-            pytest.fail(reason + "; CI must set it")
-        pytest.skip(reason)
-    return url
+            pytest.fail(choice.message + "; CI must run them")
+        pytest.skip(choice.message)
+    return choice.url
 
 
 class FreshSchema:

@@ -126,9 +126,21 @@ def test_the_api_decision_models_mirror_the_engines() -> None:
                 assert api_cls.model_fields[name].annotation is dt.date, (engine_cls.__name__, name)
 
 
-def test_docs_pages_are_served(client: TestClient) -> None:
-    assert client.get("/docs").status_code == 200
-    assert client.get("/redoc").status_code == 200
+def test_docs_page_and_everything_it_loads_are_served_here(client: TestClient) -> None:
+    """Swagger UI's files come from this service, not a CDN (tests/web/test_docs_page.py loads it in a browser
+    with every other host blocked); ReDoc is off."""
+    page = client.get("/docs")
+    assert page.status_code == 200 and "SwaggerUIBundle" in page.text
+    assert "http://" not in page.text and "https://" not in page.text and "//cdn" not in page.text
+    for asset in ("/docs/static/swagger-ui-bundle.js", "/docs/static/swagger-ui.css", "/docs/static/favicon-32x32.png"):
+        assert f"'{asset}'" in page.text or f'"{asset}"' in page.text, asset
+        r = client.get(asset)
+        assert r.status_code == 200 and len(r.content) > 500, asset
+    assert client.get("/docs/static/swagger-ui-bundle.js").headers["content-type"].startswith("text/javascript")
+    for other in ("index.html", "../__init__.py", "swagger-ui.js.map", "LICENSE"):
+        assert client.get(f"/docs/static/{other}").status_code == 404, other
+    assert client.get("/docs/oauth2-redirect").status_code == 200
+    assert client.get("/redoc").status_code == 404
 
 
 def test_unknown_paths_and_methods_answer_in_the_one_shape(client: TestClient) -> None:

@@ -23,17 +23,32 @@ from scripts.served import Served
 pytestmark = pytest.mark.skipif(not reuse_port_available(), reason="SO_REUSEPORT is Linux/BSD only")
 
 
+@pytest.fixture(scope="module")
+def servers() -> Iterator[list[Served]]:
+    """The servers of this module, stopped at its end (a start of two workers costs 10-30 s here)."""
+    started: list[Served] = []
+    yield started
+    for server in started:
+        server.stop()
+
+
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
-    env = {**os.environ, "GREENCERT_DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}", "PYTHONUNBUFFERED": "1"}
+def served(servers: list[Served], tmp_path_factory: pytest.TempPathFactory) -> Served:
+    """A running two-worker server: the one the previous test left running (with both workers listening), else
+    a new one. A test that stops it (SIGTERM) leaves the next test a new one."""
+    if servers and servers[-1].proc is not None and servers[-1].proc.poll() is None \
+            and len(_listeners(servers[-1])) == 2:
+        return servers[-1]
+    tmp = tmp_path_factory.mktemp("served")
+    env = {**os.environ, "GREENCERT_DATABASE_URL": f"sqlite:///{tmp / 'g.db'}", "PYTHONUNBUFFERED": "1"}
     env.pop("GREENCERT_RULES_DIRS", None)
-    server = Served(2, env, tmp_path / "server.log")
+    server = Served(2, env, tmp / "server.log")
+    servers.append(server)
     server.start()
     deadline = time.monotonic() + 90  # ready means one worker answers; wait for the second to listen too
     while len(_listeners(server)) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
-    yield server
-    server.stop()
+    return server
 
 
 def _listeners(server: Served) -> dict[int, int]:
