@@ -131,6 +131,7 @@ def list_labels(category: CategoryId, services: ServicesDep, _who: AnyRole, toda
     labels = []
     for lab in rs.labels:
         data = lab.model_dump(mode="json", exclude_none=True)
+        data["clause"] = lab.clause_on(day)  # a label's basis can change by date (the 2026 Measures)
         data["in_default_scope"] = lab.id in scope
         labels.append(data)
     return {"category": category, "ruleset_id": rs.id, "standard": rs.standard, "version": repo.versions[rs.id],
