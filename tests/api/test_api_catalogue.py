@@ -65,9 +65,14 @@ def test_criteria_and_labels_of_the_edition_in_force(client: TestClient, app: Fa
     assert [c["id"] for c in crit["criteria"]] == [c.id for c in rs.criteria]
     formaldehyde = next(c for c in crit["criteria"] if c["id"] == "formaldehyde")
     assert formaldehyde["requirement"] == "≤ 100 mg/kg" and formaldehyde["limit_shipped"] is True
-    assert formaldehyde["provenance"]["status"] == "confirmed"
+    assert formaldehyde["provenance"]["status"] == "secondary"
     labels = client.get(f"/v1/categories/coatings/labels?as_of={AS_OF}", headers=h).json()
     assert {lab["id"]: lab["in_default_scope"] for lab in labels["labels"]}["green_product"] is True
+    # the label's basis is the one in force on `as_of`: the 2026 Measures, the 2019 label measures before 2026
+    clause = {lab["id"]: lab["clause"] for lab in labels["labels"]}["green_product"]
+    assert "绿色产品认证与标识管理办法" in clause and "2019年第20号" not in clause
+    before = client.get("/v1/categories/coatings/labels?as_of=2025-12-31", headers=h).json()
+    assert "2019年第20号" in {lab["id"]: lab["clause"] for lab in before["labels"]}["green_product"]
     named = client.get(f"/v1/categories/coatings/criteria?as_of={AS_OF}&edition=GB/T 35602-2017", headers=h)
     assert named.status_code == 200
     too_early = client.get("/v1/categories/coatings/criteria?as_of=2000-01-01", headers=h)
