@@ -87,7 +87,8 @@ class CategorySummary(_Out):
     batch: int | None
     cqc_code: str | None
     standards: list[str]
-    implementation_rules: list[str]
+    implementation_rules: list[str] = Field(description="the CNCA implementation rules, e.g. `CNCA-CGP-12:2021`; a code "
+                                            "marked `(inferred)` was not read, `(repealed by …)` names the repealing notice")
     editions: list[EditionOut]
 
 

@@ -209,7 +209,8 @@ def print_catalog(repo: Repository, rows: list[dict[str, Any]], as_of: dt.date |
     scheme = _scheme_view(repo, as_of)
     if scheme is not None:
         measures = "; ".join(f"{m['title']['zh']} (from {m['from']})" for m in scheme["measures"])
-        console.print(f"measures{' in force' if as_of else ''}: {measures}", overflow="fold")
+        if measures:
+            console.print(f"measures{' in force' if as_of else ''}: {measures}", overflow="fold")
         if scheme["validity"]:
             console.print(f"certificates are valid {scheme['validity']}", overflow="fold")
 

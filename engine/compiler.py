@@ -365,10 +365,12 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
 
 
 def _date_caveats(ruleset: RuleSet, category: Category, other_editions: tuple[RuleSet, ...]) -> list[str]:
-    """An edition whose first or last day rests on an unconfirmed date says so in every decision made with it."""
+    """An edition whose first or last day is a boundary between editions resting on an unconfirmed date says so in
+    every decision made with it (the first edition's start matters to no decision: before it nothing is accepted)."""
     out = []
     own = category.standard(ruleset.standard)
-    if own is not None and own.status == "unconfirmed" and own.effective == ruleset.in_force.from_:
+    follows = any(o.in_force.until == ruleset.in_force.from_ for o in other_editions)
+    if follows and own is not None and own.status == "unconfirmed" and own.effective == ruleset.in_force.from_:
         out.append(f"the date {ruleset.standard} takes effect ({ruleset.in_force.from_.isoformat()}) is not confirmed "
                    "by its source; the edition in force on a day close to it may differ")
     end = ruleset.in_force.until

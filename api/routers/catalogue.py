@@ -36,7 +36,9 @@ def edition_view(repo: Repository, rs: RuleSet, day: dt.date) -> dict[str, Any]:
 def _summary(repo: Repository, cat: Category, day: dt.date) -> dict[str, Any]:
     return {"id": cat.id, "name": cat.name.model_dump(), "batch": cat.batch, "cqc_code": cat.cqc_code,
             "standards": [s.code for s in cat.standards],
-            "implementation_rules": [r.code + (" (inferred)" if r.inferred else "") for r in cat.implementation_rules],
+            "implementation_rules": [r.code + (" (inferred)" if r.inferred else "")
+                                     + (f" (repealed by {r.repealed_by})" if r.repealed_by else "")
+                                     for r in cat.implementation_rules],
             "editions": [edition_view(repo, rs, day) for rs in repo.editions(cat.id)]}
 
 

@@ -31,6 +31,10 @@ def test_categories_with_their_editions(client: TestClient, app: FastAPI, org: O
     early = client.get("/v1/categories?as_of=2018-06-30", headers=org.headers("rule_author")).json()
     early_coatings = next(c for c in early["categories"] if c["id"] == "coatings")
     assert all(not e["accepted"] for e in early_coatings["editions"])  # GB/T 35602-2017 took effect 2018-07-01
+    # 26 categories; the repealed 2020 rules say so
+    assert len(body["categories"]) == 26
+    paper = next(c for c in body["categories"] if c["id"] == "paper")
+    assert paper["implementation_rules"] == ["CNCA-CGP-12-2020 (repealed by CNCA 公告2021年第7号)", "CNCA-CGP-12:2021"]
 
 
 def test_category_detail_and_unknown_category(client: TestClient, org: Org) -> None:
