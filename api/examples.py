@@ -103,7 +103,7 @@ criteria:
     indicator: benzen
     requirement: {lte: 100, unit: mg/kg}
     clause: GB/T 35602-2017
-    provenance: {status: confirmed, source: my source}
+    provenance: {status: secondary, source: my source}
 labels:
   - {id: green_product, kind: full, name: {zh: 绿色产品, en: Green product}}
 """
@@ -126,7 +126,7 @@ EVALUATION: dict[str, Any] = {
         "criteria": [{
             "id": "formaldehyde", "indicator": "formaldehyde", "name_zh": "甲醛", "name_en": "Formaldehyde",
             "attribute": "environment", "verdict": "pass", "reason": None, "detail": None, "requirement": "≤ 100 mg/kg",
-            "op": "lte", "limit": 100.0, "limit_unit": "mg/kg", "limit_status": "confirmed",
+            "op": "lte", "limit": 100.0, "limit_unit": "mg/kg", "limit_status": "secondary",
             "measured": {"value": 12.0, "unit": "mg/kg", "not_detected": False, "reported_value": 12,
                          "reported_unit": "mg/kg", "detection_limit": None},
             "margin": 88.0, "margin_relative": 0.88,
@@ -134,7 +134,7 @@ EVALUATION: dict[str, Any] = {
                          "qualifications": ["CMA", "CNAS"], "issued": "2026-04-15", "model": "LW-2100 哑光内墙乳胶漆",
                          "valid_until": None},
             "rejected": [], "clause": "GB/T 35602-2017 评价指标要求 — 甲醛（不得人为添加）",
-            "source": "Polymers Paint Colour Journal summary of GB/T 35602-2017 (shared/domain §4)", "optional": False}],
+            "source": "Polymers Paint Colour Journal summary of GB/T 35602-2017 (see docs/sources.md)", "optional": False}],
         "missing_evidence": [], "caveats": [], "binding": True,
     },
 }
@@ -168,13 +168,14 @@ CRITERIA: dict[str, Any] = {
     "version": "sha256:…", "as_of": "2026-11-01", "criteria": [{
         "id": "formaldehyde", "indicator": "formaldehyde", "attribute": "environment", "requirement": "≤ 100 mg/kg",
         "op": "lte", "value": 100.0, "low": None, "high": None, "values": None, "unit": "mg/kg", "limit_shipped": True,
-        "provenance": {"status": "confirmed", "source": "Polymers Paint Colour Journal summary of GB/T 35602-2017"},
+        "provenance": {"status": "secondary",
+                       "source": "Polymers Paint Colour Journal summary of GB/T 35602-2017 (see docs/sources.md)"},
         "clause": "GB/T 35602-2017 评价指标要求 — 甲醛（不得人为添加）", "optional": False, "applies_when": None}]}
 LABELS: dict[str, Any] = {
     "category": "coatings", "ruleset_id": "coatings/GB-T-35602-2017", "standard": "GB/T 35602-2017",
     "version": "sha256:…", "as_of": "2026-11-01", "labels": [{
         "id": "green_product", "kind": "full", "name": {"zh": "绿色产品（全项）", "en": "Green product (full)"},
-        "clause": "SAMR 公告2019年第20号 — activity I, 全绿", "in_default_scope": True}]}
+        "clause": "《绿色产品认证与标识管理办法》 (in force 2026-01-01) — 全项认证", "in_default_scope": True}]}
 SNAPSHOT: dict[str, Any] = {"version": "sha256:…", "ruleset_id": "coatings/GB-T-35602-2017",
                             "stored_at": "2026-11-01T08:30:00Z",
                             "snapshot": {"version": "sha256:…", "category": {"format": "greencert/catalog@1"},

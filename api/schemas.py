@@ -87,7 +87,8 @@ class CategorySummary(_Out):
     batch: int | None
     cqc_code: str | None
     standards: list[str]
-    implementation_rules: list[str]
+    implementation_rules: list[str] = Field(description="the CNCA implementation rules, e.g. `CNCA-CGP-12:2021`; a code "
+                                            "marked `(inferred)` was not read, `(repealed by …)` names the repealing notice")
     editions: list[EditionOut]
 
 
@@ -134,7 +135,8 @@ class LabelOut(_Out):
     optional_share: float | None = None
     indicator: str | None = None
     grades: list[dict[str, Any]] | None = None
-    clause: str | None = None
+    clause: str | None = Field(default=None, description="the label's basis on `as_of` (the 2019 label measures until "
+                               "2025-12-31, the 2026 Measures from 2026-01-01)")
     in_default_scope: bool
 
 
@@ -245,7 +247,9 @@ class CriterionResultOut(_Mirror):
     op: str
     limit: Scalar | list[Any] | None
     limit_unit: str | None
-    limit_status: str
+    limit_status: str = Field(description="how strong the limit's source is: `primary` (the standard's own text), "
+                              "`secondary` (a summary of it), `unconfirmed`, `default` (a configurable default), "
+                              "`confirmed` (a rule file that does not state the strength), `none` (no limit shipped)")
     measured: MeasuredOut | None
     margin: float | None
     margin_relative: float | None

@@ -354,6 +354,7 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
     if defaults.provenance is not None and defaults.provenance.status == "default" and defaults.max_age_days:
         static_caveats.append(f"test reports older than {defaults.max_age_days} days were refused by a configurable "
                               "default, not a number from the implementation rule")
+    static_caveats.extend(_date_caveats(ruleset, category, other_editions))
 
     chunk_of: dict[str, int] = {}
     chunk, used = 0, 0
@@ -373,6 +374,24 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
         condition_params=tuple(sorted({pid for c in ruleset.criteria if c.applies_when
                                        for pid in c.applies_when.parameters})),
     )
+
+
+def _date_caveats(ruleset: RuleSet, category: Category, other_editions: tuple[RuleSet, ...]) -> list[str]:
+    """An edition whose first or last day is a boundary between editions resting on an unconfirmed date says so in
+    every decision made with it (the first edition's start matters to no decision: before it nothing is accepted)."""
+    out = []
+    own = category.standard(ruleset.standard)
+    follows = any(o.in_force.until == ruleset.in_force.from_ for o in other_editions)
+    if follows and own is not None and own.status == "unconfirmed" and own.effective == ruleset.in_force.from_:
+        out.append(f"the date {ruleset.standard} takes effect ({ruleset.in_force.from_.isoformat()}) is not confirmed "
+                   "by its source; the edition in force on a day close to it may differ")
+    end = ruleset.in_force.until
+    for other in other_editions:
+        nxt = category.standard(other.standard)
+        if end is not None and other.in_force.from_ == end and nxt is not None and nxt.status == "unconfirmed":
+            out.append(f"this edition ends the day before {other.standard} takes effect on {end.isoformat()}, a date "
+                       "not confirmed by its source; the edition in force on a day close to it may differ")
+    return out
 
 
 def _unevaluated(ruleset: RuleSet, category: Category, other_editions: tuple[RuleSet, ...]) -> tuple[str, ...]:

@@ -64,7 +64,7 @@ class CriterionResult:
     op: str
     limit: float | str | bool | tuple[Any, ...] | None
     limit_unit: str | None
-    limit_status: str  # confirmed | unconfirmed | default | none
+    limit_status: str  # the limit's source: primary | secondary | unconfirmed | default | confirmed (legacy) | none
     measured: Measured | None
     margin: float | None
     margin_relative: float | None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
 import json
 import os
@@ -13,7 +15,18 @@ from typing import Any
 from pydantic import ValidationError
 
 from .diagnostics import Diagnostic, did_you_mean, sort_diagnostics
-from .models import COMPARISON_OPS, CONDITION_OPS, CatalogFile, Category, Condition, Parameter, RuleSet
+from .models import (
+    COMPARISON_OPS,
+    CONDITION_OPS,
+    CatalogFile,
+    Category,
+    Condition,
+    Parameter,
+    Provenance,
+    RuleSet,
+    Scheme,
+    SchemeFile,
+)
 from .schema_check import schema_diagnostics
 from .units import IncompatibleUnits, UnitError, conversion, parse_unit
 from .yamlsource import Pointer, SourceDocument, read_document
@@ -54,6 +67,7 @@ class LoadResult:
     rulesets: dict[str, LoadedRuleSet] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    scheme: Scheme | None = None  # what holds for every category (catalogs/scheme.yaml)
 
     @property
     def ok(self) -> bool:
@@ -71,7 +85,16 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-_FORMATS = ("greencert/catalog@1", "greencert/ruleset@1")
+_FORMATS = ("greencert/catalog@1", "greencert/ruleset@1", "greencert/scheme@1")
+
+
+def _is_scheme(doc: SourceDocument) -> bool:
+    return isinstance(doc.data, dict) and (doc.data.get("format") == "greencert/scheme@1"
+                                           or isinstance(doc.data.get("scheme"), dict))
+
+
+def _warning(d: Diagnostic) -> Diagnostic:
+    return dataclasses.replace(d, severity="warning")
 
 
 def _readable(doc: SourceDocument | None, diags: Sequence[Diagnostic]) -> bool:
@@ -138,9 +161,12 @@ def load(paths: Sequence[Path] | None = None, *, with_default_catalog: bool = Tr
 
     catalog_docs: list[SourceDocument] = []
     rules_docs: list[SourceDocument] = []
+    scheme_docs: list[SourceDocument] = []
     for doc in docs:
         fmt = doc.data.get("format") if isinstance(doc.data, dict) else None
-        if fmt == "greencert/catalog@1" or (isinstance(doc.data, dict) and "category" in doc.data
+        if _is_scheme(doc):
+            scheme_docs.append(doc)
+        elif fmt == "greencert/catalog@1" or (isinstance(doc.data, dict) and "category" in doc.data
                                              and isinstance(doc.data["category"], dict)):
             catalog_docs.append(doc)
         elif fmt == "greencert/ruleset@1" or (isinstance(doc.data, dict) and "criteria" in doc.data):
@@ -157,12 +183,26 @@ def load(paths: Sequence[Path] | None = None, *, with_default_catalog: bool = Tr
             if path.resolve() in read:
                 continue
             doc, diags = read_document(path, _display(path))
+            if doc is not None and _is_scheme(doc):
+                if not scheme_docs:  # the shipped scheme, unless the given files bring their own
+                    result.diagnostics.extend(diags)
+                    if _readable(doc, diags):
+                        scheme_docs.append(doc)
+                continue
             if doc is not None and _category_id(doc) in given:
                 continue
             result.diagnostics.extend(diags)
             if _readable(doc, diags):
                 assert doc is not None
                 catalog_docs.append(doc)
+
+    for i, doc in enumerate(scheme_docs):
+        if i > 0:
+            result.diagnostics.append(doc.diagnostic(
+                "scheme_duplicate", f"a second scheme file: `{scheme_docs[0].file}` is the scheme", ("format",),
+                hint="keep one `greencert/scheme@1` file"))
+            continue
+        result.scheme = _load_scheme(doc, result.diagnostics)
 
     broken: dict[str, str] = {}
     for doc in catalog_docs:
@@ -264,9 +304,9 @@ def _load_catalog(doc: SourceDocument, sink: list[Diagnostic]) -> LoadedCategory
     except ValidationError as e:
         sink.extend(_pydantic_diagnostics(doc, e, "catalog_schema_error"))
         return None
-    problems = list(_check_catalog(doc, model.category))
+    problems = list(_check_catalog(doc, model.category)) + list(_check_catalog_sources(doc, model.category))
     sink.extend(problems)
-    if problems:
+    if any(d.severity == "error" for d in problems):
         return None
     return LoadedCategory(model.category, doc.file)
 
@@ -387,6 +427,71 @@ def _check_catalog(doc: SourceDocument, cat: Category) -> Iterable[Diagnostic]:
                                      hint="an application names indicators by id or alias: each name must be unique")
 
 
+def _deprecated_status(doc: SourceDocument, status: str | None, path: Pointer, code: str) -> Iterable[Diagnostic]:
+    """`confirmed` was written before strengths were stated: still read (as sourced, strength not stated), but the
+    author is asked to say which."""
+    if status == "confirmed":
+        yield _warning(doc.diagnostic(code, "`confirmed` does not say how strong the source is", path,
+                                      hint="write `primary` (the standard's or rule's own text) or `secondary` "
+                                           "(a summary of it); `confirmed` is read as sourced, strength not stated"))
+
+
+def _check_catalog_sources(doc: SourceDocument, cat: Category) -> Iterable[Diagnostic]:
+    base: Pointer = ("category",)
+    codes = [s.code for s in cat.standards]
+    for i, st in enumerate(cat.standards):
+        yield from _deprecated_status(doc, st.status, base + ("standards", i, "status"), "catalog_provenance_deprecated")
+        if st.superseded_by and st.superseded_by not in codes:
+            yield doc.diagnostic("catalog_reference_error", f"`superseded_by` names `{st.superseded_by}`, which is not "
+                                 "a listed standard", base + ("standards", i, "superseded_by"),
+                                 hint=did_you_mean(st.superseded_by, codes))
+        if st.issued and st.effective and st.effective < st.issued:
+            yield doc.diagnostic("catalog_schema_error", f"`effective` ({st.effective.isoformat()}) comes before "
+                                 f"`issued` ({st.issued.isoformat()})", base + ("standards", i, "effective"))
+    seen: dict[str, int] = {}
+    for i, r in enumerate(cat.implementation_rules):
+        yield from _deprecated_status(doc, r.status, base + ("implementation_rules", i, "status"),
+                                      "catalog_provenance_deprecated")
+        if r.code in seen:
+            yield doc.diagnostic("catalog_duplicate_id", f"duplicate implementation rule `{r.code}`",
+                                 base + ("implementation_rules", i, "code"))
+        seen.setdefault(r.code, i)
+
+
+def _load_scheme(doc: SourceDocument, sink: list[Diagnostic]) -> Scheme | None:
+    diags = schema_diagnostics(doc, "scheme", "scheme_schema_error")
+    if diags:
+        sink.extend(diags)
+        return None
+    try:
+        scheme = SchemeFile.model_validate(doc.data).scheme
+    except ValidationError as e:
+        sink.extend(_pydantic_diagnostics(doc, e, "scheme_schema_error"))
+        return None
+    problems: list[Diagnostic] = []
+    base: Pointer = ("scheme",)
+    problems.extend(_duplicates(doc, scheme.measures, base + ("measures",), "scheme_duplicate", "measure"))
+    for i, m in enumerate(scheme.measures):
+        path = base + ("measures", i)
+        problems.extend(_deprecated_status(doc, m.status, path + ("status",), "scheme_provenance_deprecated"))
+        if m.in_force.until and m.in_force.until <= m.in_force.from_:
+            problems.append(doc.diagnostic("scheme_schema_error", f"`until` ({m.in_force.until.isoformat()}) must come "
+                                           f"after `from` ({m.in_force.from_.isoformat()})", path + ("in_force", "until")))
+    for name in type(scheme.certificate).model_fields:
+        setting = getattr(scheme.certificate, name)
+        if setting is None:
+            continue
+        path = base + ("certificate", name, "provenance")
+        problems.extend(_deprecated_status(doc, setting.provenance.status, path + ("status",),
+                                           "scheme_provenance_deprecated"))
+        if setting.provenance.status == "unconfirmed" or not setting.provenance.source:
+            problems.append(doc.diagnostic("scheme_provenance_error", f"certificate setting `{name}` needs a source",
+                                           path, key=True, hint="ship a number only with `status: primary`, "
+                                           "`secondary` or `default` and its `source`; leave an unknown setting out"))
+    sink.extend(problems)
+    return None if any(d.severity == "error" for d in problems) else scheme
+
+
 # ---------------------------------------------------------------------------------------------- rule sets
 
 def _load_ruleset(doc: SourceDocument, categories: dict[str, LoadedCategory],
@@ -408,7 +513,7 @@ def _load_ruleset(doc: SourceDocument, categories: dict[str, LoadedCategory],
         return None
     problems = list(_check_ruleset(doc, rs, categories))
     sink.extend(problems)
-    return None if problems else rs
+    return None if any(d.severity == "error" for d in problems) else rs
 
 
 def _requirements(data: Any) -> Iterable[tuple[Pointer, dict[str, Any], str]]:
@@ -522,6 +627,8 @@ def _check_ruleset(doc: SourceDocument, rs: RuleSet, categories: dict[str, Loade
     if rs.implementation_rule and rules and rs.implementation_rule not in rules:
         yield doc.diagnostic("rules_reference_error", f"implementation rule `{rs.implementation_rule}` is not listed "
                              f"for `{cat.id}`", ("implementation_rule",), hint=did_you_mean(rs.implementation_rule, rules))
+    yield from _check_rule_cited(doc, rs, cat)
+    yield from _check_other_provenance(doc, rs)
     indicators = {i.id: i for i in cat.indicators}
     aliases = {a: i.id for i in cat.indicators for a in i.aliases}
     attributes = {a.id for a in cat.attributes}
@@ -576,26 +683,67 @@ def _check_in_force(doc: SourceDocument, rs: RuleSet) -> Iterable[Diagnostic]:
 
 
 def _check_provenance(doc: SourceDocument, c: Any, path: Pointer, default_max_age: int | None) -> Iterable[Diagnostic]:
-    """One diagnostic per root cause: a limit-less criterion marked confirmed is one mistake, not three."""
+    """One diagnostic per root cause: a limit-less criterion marked as sourced is one mistake, not three."""
     prov = c.provenance
+    yield from _deprecated_status(doc, prov.status, path + ("provenance", "status"), "rules_provenance_deprecated")
     if not c.requirement.has_limit:
-        if prov.status == "confirmed":
+        if prov.sourced or prov.status == "default":
             yield doc.diagnostic("rules_provenance_error", f"criterion `{c.id}` has no limit, so it cannot be "
-                                 "`confirmed`", path + ("provenance", "status"),
+                                 f"`{prov.status}`", path + ("provenance", "status"),
                                  hint="use `status: unconfirmed` until a source gives the number")
     elif c.requirement.op != "present" and not prov.source:
-        message = (f"confirmed limit of `{c.id}` has no `source`" if prov.status == "confirmed"
+        message = (f"{prov.status} limit of `{c.id}` has no `source`" if prov.sourced
                    else f"limit of `{c.id}` has no `source`")
         yield doc.diagnostic("rules_provenance_error", message, path + ("provenance",), key=True,
                              hint="every shipped number must say where it comes from: add `source:`")
-    elif prov.status == "confirmed" and not prov.source:
-        yield doc.diagnostic("rules_provenance_error", f"confirmed criterion `{c.id}` has no `source`",
+    elif prov.sourced and not prov.source:
+        yield doc.diagnostic("rules_provenance_error", f"{prov.status} criterion `{c.id}` has no `source`",
                              path + ("provenance",), key=True, hint="add `source:`")
+    if c.evidence and c.evidence.provenance is not None:
+        yield from _deprecated_status(doc, c.evidence.provenance.status, path + ("evidence", "provenance", "status"),
+                                      "rules_provenance_deprecated")
     if c.evidence and c.evidence.max_age_days and c.evidence.provenance is None \
             and c.evidence.max_age_days != default_max_age:
         yield doc.diagnostic("rules_provenance_error", "a criterion's own `max_age_days` needs a `provenance`",
                              path + ("evidence", "max_age_days"), key=True,
                              hint="say where the age limit comes from, or drop it to use `evidence_defaults`")
+
+
+def _check_other_provenance(doc: SourceDocument, rs: RuleSet) -> Iterable[Diagnostic]:
+    """`confirmed` where it is written outside criteria: evidence defaults, basic requirements."""
+    items: list[tuple[Provenance | None, Pointer]] = [
+        (rs.evidence_defaults.provenance, ("evidence_defaults", "provenance", "status"))]
+    items += [(b.provenance, ("basic_requirements", i, "provenance", "status"))
+              for i, b in enumerate(rs.basic_requirements)]
+    for prov, path in items:
+        if prov is not None:
+            yield from _deprecated_status(doc, prov.status, path, "rules_provenance_deprecated")
+
+
+def _check_dated_clause(doc: SourceDocument, lab: Any, path: Pointer) -> Iterable[Diagnostic]:
+    """A label's clause by date: each period well formed, in order, none overlapping the next."""
+    if lab.clause is None or isinstance(lab.clause, str):
+        return
+    previous: dt.date | None = None
+    for j, c in enumerate(lab.clause):
+        if c.from_ and c.until and c.until <= c.from_:
+            yield doc.diagnostic("rules_label_error", f"`until` ({c.until.isoformat()}) must come after `from` "
+                                 f"({c.from_.isoformat()})", path + ("clause", j, "until"))
+        if j > 0 and (c.from_ is None or previous is None or c.from_ < previous):
+            yield doc.diagnostic("rules_label_error", "the clauses of a label must follow one another in time",
+                                 path + ("clause", j), key=False,
+                                 hint="give every clause but the first a `from` on or after the `until` of the one before")
+        previous = c.until
+
+
+def _check_rule_cited(doc: SourceDocument, rs: RuleSet, cat: Category) -> Iterable[Diagnostic]:
+    rule = next((r for r in cat.implementation_rules if r.code == rs.implementation_rule), None)
+    if rule is not None and rule.repealed_by:
+        in_force = [r.code for r in cat.implementation_rules if not r.repealed_by]
+        yield doc.diagnostic("rules_reference_error", f"implementation rule `{rule.code}` was repealed by "
+                             f"{rule.repealed_by}", ("implementation_rule",),
+                             hint=("cite the rule in force: " + ", ".join(f"`{c}`" for c in in_force)) if in_force
+                             else "list the rule that replaced it in the catalogue and cite it")
 
 
 def _check_applies_when(doc: SourceDocument, aw: Any, path: Pointer, params: dict[str, Parameter],
@@ -713,6 +861,14 @@ def _check_label(doc: SourceDocument, rs: RuleSet, lab: Any, path: Pointer, indi
                     yield doc.diagnostic("rules_provenance_error", f"grade `{g.id}` has a limit but no source",
                                          path + ("grades", j, "id"),
                                          hint="add `provenance: {status: …, source: …}` to the grade")
+                elif g.provenance is not None and not g.requirement.has_limit and g.provenance.sourced:
+                    yield doc.diagnostic("rules_provenance_error", f"grade `{g.id}` has no limit, so it cannot be "
+                                         f"`{g.provenance.status}`", path + ("grades", j, "provenance", "status"),
+                                         hint="use `status: unconfirmed` until a source gives the number")
+                if g.provenance is not None:
+                    yield from _deprecated_status(doc, g.provenance.status, path + ("grades", j, "provenance", "status"),
+                                                  "rules_provenance_deprecated")
+    yield from _check_dated_clause(doc, lab, path)
 
 
 def _edition_overlaps(rulesets: Iterable[LoadedRuleSet]) -> list[Diagnostic]:

@@ -11,11 +11,17 @@ __all__ = [
     "Text", "Condition", "Standard", "ImplementationRule", "Attribute", "Parameter", "CertificationUnit",
     "Indicator", "Category", "CatalogFile", "Provenance", "Requirement", "AppliesWhen", "EvidencePolicy",
     "Proof", "BasicRequirement", "FactoryInspectionPolicy", "Criterion", "Grade", "Label", "InForce",
-    "RuleSet", "COMPARISON_OPS", "CONDITION_OPS",
+    "RuleSet", "DatedText", "Period", "Measure", "Setting", "CertificatePolicy", "Scheme", "SchemeFile",
+    "COMPARISON_OPS", "CONDITION_OPS", "STRENGTHS",
 ]
 
 COMPARISON_OPS = ("lte", "lt", "gte", "gt", "eq", "between", "one_of", "not_detected", "present")
 CONDITION_OPS = ("lte", "lt", "gte", "gt", "eq", "between", "one_of")
+# How strong the source of a number or a date is, strongest first: the standard's or rule's own text, a summary of
+# it, none. `default` (numbers only) is a configurable default stated as such; `confirmed`, written before strengths
+# were stated, is read as "a source is cited, its strength not stated" (the loader warns).
+STRENGTHS = ("primary", "secondary", "unconfirmed", "default", "confirmed")
+Strength = Literal["primary", "secondary", "unconfirmed", "confirmed"]
 
 
 class _Strict(BaseModel):
@@ -87,20 +93,44 @@ class Condition(_Strict):
 
 
 class Standard(_Strict):
+    """An edition of the evaluation standard; `status` is the strength of the source of its code and dates."""
+
     code: str
     title: Text | None = None
     issued: dt.date | None = None
     effective: dt.date | None = None
     superseded_by: str | None = None
-    status: Literal["confirmed", "unconfirmed"] = "confirmed"
+    status: Strength | None = None
     source: str
 
 
 class ImplementationRule(_Strict):
+    """A CNCA implementation rule. Its own dates (`issued`, `effective`) when they were read; otherwise the notice
+    that published it (`announced_by`, `announced`). `repealed_by` names the notice that repealed it."""
+
     code: str
+    title: Text | None = None
     issued: dt.date | None = None
+    effective: dt.date | None = None
+    announced_by: str | None = None
+    announced: dt.date | None = None
+    repealed_by: str | None = None
     inferred: bool = False
+    status: Strength | None = None
     source: str
+
+    @property
+    def start(self) -> dt.date | None:
+        """The first day the rule applies, as far as the sources tell: its own date, else its notice's."""
+        return self.effective or self.issued or self.announced
+
+    @property
+    def date_kind(self) -> str:
+        if self.effective:
+            return "in force"
+        if self.issued:
+            return "issued"
+        return "announced" if self.announced else ""
 
 
 class Attribute(_Strict):
@@ -139,13 +169,22 @@ class Category(_Strict):
     batch: int | None = None
     listed_by: str | None = None
     cqc_code: str | None = None
-    standards: tuple[Standard, ...]
+    standards: tuple[Standard, ...] = ()
     implementation_rules: tuple[ImplementationRule, ...] = ()
-    attributes: tuple[Attribute, ...]
+    attributes: tuple[Attribute, ...] = ()
     parameters: tuple[Parameter, ...] = ()
     certification_units: tuple[CertificationUnit, ...] = ()
     indicators: tuple[Indicator, ...] = ()
     notes: str | None = None
+
+    def standard(self, code: str) -> Standard | None:
+        return next((s for s in self.standards if s.code == code), None)
+
+    def rule_on(self, day: dt.date) -> ImplementationRule | None:
+        """The implementation rule in force on `day`: of the rules with a known start on or before it, the latest
+        (a rule ends when the next one of the category starts); None before the first."""
+        dated = [r for r in self.implementation_rules if r.start is not None and r.start <= day]
+        return max(dated, key=lambda r: r.start or day) if dated else None
 
 
 class CatalogFile(_Strict):
@@ -154,12 +193,20 @@ class CatalogFile(_Strict):
 
 
 class Provenance(_Strict):
-    """Where a number comes from. `confirmed`: a cited source gives it; `unconfirmed`: shipped but not
-    confirmed; `default`: a configurable default stated as such (e.g. a test report's maximum age)."""
+    """Where a number comes from and how strong that source is: `primary` the standard's or rule's own text,
+    `secondary` a summary of it, `unconfirmed` shipped but no source establishes it, `default` a configurable
+    default stated as such (a test report's maximum age). `confirmed` is the word of files written before
+    strengths were stated: a source is cited, its strength is not said (kept as written, so that stored rule
+    sets reproduce their version; the loader warns)."""
 
-    status: Literal["confirmed", "unconfirmed", "default"]
+    status: Literal["primary", "secondary", "unconfirmed", "default", "confirmed"]
     source: str | None = None
     note: str | None = None
+
+    @property
+    def sourced(self) -> bool:
+        """A strength that claims a source gives the number."""
+        return self.status in ("primary", "secondary", "confirmed")
 
 
 class Requirement(_Strict):
@@ -298,6 +345,19 @@ class Grade(_Strict):
     provenance: Provenance | None = None
 
 
+class DatedText(_Strict):
+    """A text that applies from `from` (inclusive) until `until` (exclusive); either end may be open."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    text: str
+    from_: dt.date | None = Field(default=None, alias="from")
+    until: dt.date | None = None
+
+    def applies(self, day: dt.date) -> bool:
+        return (self.from_ is None or self.from_ <= day) and (self.until is None or day < self.until)
+
+
 class Label(_Strict):
     """full: every basic requirement and applicable criterion passes; partial: those of one attribute;
     tier: all required criteria plus a share of the optional ones; grade: the best band the measured
@@ -310,7 +370,14 @@ class Label(_Strict):
     optional_share: float | None = None
     indicator: str | None = None
     grades: tuple[Grade, ...] | None = None
-    clause: str | None = None
+    clause: str | tuple[DatedText, ...] | None = None
+
+    def clause_on(self, day: dt.date) -> str | None:
+        """The clause that applies on `day` (a label's basis can change while an edition is in force: the 2019
+        label measures until 2025-12-31, the 2026 Measures from 2026-01-01)."""
+        if self.clause is None or isinstance(self.clause, str):
+            return self.clause
+        return next((c.text for c in self.clause if c.applies(day)), None)
 
 
 class InForce(_Strict):
@@ -350,3 +417,59 @@ class RuleSet(_Strict):
     labels: tuple[Label, ...]
     default_scope: tuple[str, ...] | None = None
     notes: str | None = None
+
+
+class Period(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_: dt.date = Field(alias="from")
+    until: dt.date | None = None
+
+    def applies(self, day: dt.date) -> bool:
+        return self.from_ <= day and (self.until is None or day < self.until)
+
+
+class Measure(_Strict):
+    """A measure (管理办法) governing certification and labels for the whole scheme."""
+
+    id: str
+    title: Text
+    reference: str | None = None
+    issued: dt.date | None = None
+    in_force: Period
+    repealed_by: str | None = None
+    status: Strength
+    source: str
+
+
+class Setting(_Strict):
+    """A number of the scheme with its unit and where it comes from (`default`: a labelled, overridable default)."""
+
+    value: int
+    unit: Literal["days", "months", "years"]
+    provenance: Provenance
+
+
+class CertificatePolicy(_Strict):
+    """What applies to certificates after the decision. A setting that is None is not known: it is not shipped."""
+
+    validity: Setting | None = None
+    surveillance_interval: Setting | None = None
+    suspension_period: Setting | None = None
+    renewal_window: Setting | None = None
+    transition: Setting | None = None
+
+
+class Scheme(_Strict):
+    name: Text
+    notes: str | None = None
+    measures: tuple[Measure, ...]
+    certificate: CertificatePolicy = CertificatePolicy()
+
+    def measures_on(self, day: dt.date) -> tuple[Measure, ...]:
+        return tuple(m for m in self.measures if m.in_force.applies(day))
+
+
+class SchemeFile(_Strict):
+    format: Literal["greencert/scheme@1"]
+    scheme: Scheme

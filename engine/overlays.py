@@ -137,7 +137,7 @@ def _merge(loaded: LoadedRuleSet, overlays: Iterable[SourceDocument], diags: lis
             problems = _pydantic_diagnostics(doc, e, "rules_schema_error")
         else:
             problems = list(_check_ruleset(doc, rs, categories))
-    if problems:
-        diags.extend(problems)
-        return None
+    diags.extend(problems)
+    if any(d.severity == "error" for d in problems):
+        return None  # warnings (`confirmed` without a strength) do not stop an overlay
     return replace(loaded, ruleset=rs, doc=doc)

@@ -12,7 +12,17 @@ from rich.text import Text
 from .decision import CriterionResult, Decision, Measured, OpenGrade
 from .models import unit_suffix
 
-__all__ = ["render_decision", "print_decision", "format_value", "measured_text"]
+__all__ = ["render_decision", "print_decision", "format_value", "measured_text", "STRENGTH_WORDS"]
+
+# How strong the source of a limit is, as the report prints it under the number (`limit_status`): primary = the
+# standard's or rule's own text, secondary = a summary of it.
+STRENGTH_WORDS = {
+    "primary": "[primary source]",
+    "secondary": "[secondary source]",
+    "unconfirmed": "[unconfirmed]",
+    "default": "[configurable default]",
+    "confirmed": "[source strength not stated]",
+}
 
 _VERDICT_STYLE = {
     "pass": "bold green", "fail": "bold red", "missing": "yellow", "not_acceptable": "magenta",
@@ -93,7 +103,10 @@ def render_decision(d: Decision) -> Group:
         verdict = Text(c.verdict, style=_VERDICT_STYLE.get(c.verdict, ""))
         if c.reason and c.verdict != "pass":
             verdict.append(f"\n{c.reason}", style="dim")
-        req = c.requirement + (" [unconfirmed]" if c.limit_status == "unconfirmed" else "")
+        req = Text(c.requirement)
+        if c.limit_status in STRENGTH_WORDS:
+            req.append(f"\n{STRENGTH_WORDS[c.limit_status]}", style="bold yellow" if c.limit_status == "unconfirmed"
+                       else "dim")
         name = Text(c.id)
         name.append(f"\n{c.name_zh} {c.name_en}", style="dim")
         crit.add_row(name, req, measured_text(c.measured), _margin(c), verdict)

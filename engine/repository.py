@@ -16,7 +16,7 @@ from .durable_core import DurableError
 from .evaluator import evaluate
 from .intake import check_references
 from .loader import LoadedCategory, LoadedRuleSet, LoadResult, content_hash, load
-from .models import CatalogFile, Category, RuleSet
+from .models import CatalogFile, Category, RuleSet, Scheme
 from .overlays import apply_overlays
 from .schema_check import field_path
 from .yamlsource import SourceDocument
@@ -48,6 +48,11 @@ class Repository:
         return cls(result, applied)
 
     # ------------------------------------------------------------------ catalogue
+    @property
+    def scheme(self) -> Scheme | None:
+        """What holds for every category: the measures in force by date, certificate settings (validity)."""
+        return self._result.scheme
+
     @property
     def categories(self) -> dict[str, Category]:
         return {cid: lc.category for cid, lc in sorted(self._result.categories.items())}

@@ -20,7 +20,7 @@ from .yamlsource import Pointer, SourceDocument
 
 __all__ = ["SCHEMA_NAMES", "load_schema", "validator", "schema_diagnostics", "field_path"]
 
-SCHEMA_NAMES = ("common", "catalog", "ruleset", "application", "overlay")
+SCHEMA_NAMES = ("common", "catalog", "ruleset", "application", "overlay", "scheme")
 _BASE = "https://greencert.local/schemas/"
 
 

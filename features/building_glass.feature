@@ -1,10 +1,11 @@
 @building_glass
-Feature: Building glass (建筑玻璃) — GB/T 35604-2017 / GB/T 35604-2025, implementation rule CNCA-CGP-04-2020
-  The domain file names no indicator of GB/T 35604, so each attribute group (resource, energy, environment,
-  quality; the 2025 edition adds low-carbon) is one criterion without a shipped requirement: the laboratory's
-  conformity conclusion for the group. Until a certification body supplies the requirements by overlay, an
-  application is incomplete, or refused when the factory inspection fails. GB/T 35604-2025 replaced the 2017
-  edition on 2025-11-01 with no transition period.
+Feature: Building glass (建筑玻璃) — GB/T 35604-2017 until 2025-10-31, GB/T 35604-2025 from 2025-11-01
+  No source read names an indicator of GB/T 35604-2017: each attribute group is one criterion without a shipped
+  requirement. GB/T 35604-2025 (from 2025-11-01, no transition period) adds a low-carbon group and its annexes
+  name four indicators — relative energy-saving rate, surface-stress uniformity of tempered glass, optical and
+  thermal performance of insulating glass, carbon footprint — shipped without a requirement too.
+  Until a certification body supplies the requirements by overlay, an application is incomplete, or refused
+  when the factory inspection fails.
 
   Background:
     Given the category is building_glass
@@ -47,12 +48,16 @@ Feature: Building glass (建筑玻璃) — GB/T 35604-2017 / GB/T 35604-2025, im
   Scenario: Under GB/T 35604-2025, complete evidence waits for the certification body's requirements
     Given the evaluation date is 2026-11-01
     And a test report "CMA-2026-08-01" issued on 2026-08-01 by "China Building Materials Test Centre" with:
-      | indicator              | value    |
-      | resource_indicators    | conforms |
-      | energy_indicators      | conforms |
-      | environment_indicators | conforms |
-      | quality_indicators     | conforms |
-      | low_carbon_indicators  | conforms |
+      | indicator                          | value    |
+      | resource_indicators                | conforms |
+      | energy_indicators                  | conforms |
+      | environment_indicators             | conforms |
+      | quality_indicators                 | conforms |
+      | low_carbon_indicators              | conforms |
+      | relative_energy_saving_rate        | conforms |
+      | tempered_surface_stress_uniformity | conforms |
+      | insulating_glass_optical_thermal   | conforms |
+      | carbon_footprint                   | conforms |
     And the laboratory holds CMA and CNAS
     And the certificates are:
       | standard        | valid until |
@@ -63,18 +68,22 @@ Feature: Building glass (建筑玻璃) — GB/T 35604-2017 / GB/T 35604-2025, im
     When the application is evaluated
     Then the decision applies GB/T 35604-2025
     And the verdicts are:
-      | criterion                | verdict      | reason            |
-      | resource_indicators      | undetermined | limit_unconfirmed |
-      | energy_indicators        | undetermined | limit_unconfirmed |
-      | environment_indicators   | undetermined | limit_unconfirmed |
-      | quality_indicators       | undetermined | limit_unconfirmed |
-      | low_carbon_indicators    | undetermined | limit_unconfirmed |
-      | quality_management       | pass         |                   |
-      | environmental_management | pass         |                   |
-      | no_major_accident        | pass         |                   |
-      | pollutant_discharge      | pass         |                   |
-      | product_standard         | pass         |                   |
-      | factory inspection       | pass         |                   |
+      | criterion                          | verdict      | reason            |
+      | resource_indicators                | undetermined | limit_unconfirmed |
+      | energy_indicators                  | undetermined | limit_unconfirmed |
+      | environment_indicators             | undetermined | limit_unconfirmed |
+      | quality_indicators                 | undetermined | limit_unconfirmed |
+      | low_carbon_indicators              | undetermined | limit_unconfirmed |
+      | relative_energy_saving_rate        | undetermined | limit_unconfirmed |
+      | tempered_surface_stress_uniformity | undetermined | limit_unconfirmed |
+      | insulating_glass_optical_thermal   | undetermined | limit_unconfirmed |
+      | carbon_footprint                   | undetermined | limit_unconfirmed |
+      | quality_management                 | pass         |                   |
+      | environmental_management           | pass         |                   |
+      | no_major_accident                  | pass         |                   |
+      | pollutant_discharge                | pass         |                   |
+      | product_standard                   | pass         |                   |
+      | factory inspection                 | pass         |                   |
     And the missing evidence includes a limit value for resource_indicators
     And the eligible labels are none
     And the label green_product is undetermined
@@ -135,25 +144,72 @@ Feature: Building glass (建筑玻璃) — GB/T 35604-2017 / GB/T 35604-2025, im
     And the missing evidence includes a corrective action for the factory inspection
     And the outcome is incomplete
 
-  Scenario: With the certification body's requirements for GB/T 35604-2025, a conforming product is granted
-    Given the evaluation date is 2026-11-01
+  Scenario: With the certification body's requirements for GB/T 35604-2017, a conforming product is granted
+    Given the evaluation date is 2024-06-01
     And the overlay examples/overlays/building_glass
     And an application that meets every requirement
-    And a test report issued on 2026-08-01 with:
+    And a test report issued on 2024-03-01 with:
       | indicator              | value    |
       | resource_indicators    | conforms |
       | energy_indicators      | conforms |
       | environment_indicators | conforms |
       | quality_indicators     | conforms |
-      | low_carbon_indicators  | conforms |
     When the application is evaluated
-    Then the verdicts are:
+    Then the decision applies GB/T 35604-2017
+    And the verdicts are:
       | criterion              | verdict |
       | resource_indicators    | pass    |
       | energy_indicators      | pass    |
       | environment_indicators | pass    |
       | quality_indicators     | pass    |
-      | low_carbon_indicators  | pass    |
+    And a caveat mentions unconfirmed limit
+    And the eligible labels are green_product, resource, energy, environment, quality
+    And the outcome is granted
+
+  Scenario: With the certification body's requirements for GB/T 35604-2017, a group that does not conform refuses the product
+    Given the evaluation date is 2024-06-01
+    And the overlay examples/overlays/building_glass
+    And an application that meets every requirement
+    And a test report issued on 2024-03-01 with:
+      | indicator              | value            |
+      | resource_indicators    | conforms         |
+      | energy_indicators      | conforms         |
+      | environment_indicators | does_not_conform |
+      | quality_indicators     | conforms         |
+    When the application is evaluated
+    Then the criterion environment_indicators fails because requirement_not_met
+    And the eligible labels are resource, energy, quality
+    And the label green_product is not eligible
+    And the outcome is refused
+
+  Scenario: With the certification body's requirements for GB/T 35604-2025, a conforming product is granted
+    Given the evaluation date is 2026-11-01
+    And the overlay examples/overlays/building_glass
+    And an application that meets every requirement
+    And a test report issued on 2026-08-01 with:
+      | indicator                          | value    |
+      | resource_indicators                | conforms |
+      | energy_indicators                  | conforms |
+      | environment_indicators             | conforms |
+      | quality_indicators                 | conforms |
+      | low_carbon_indicators              | conforms |
+      | relative_energy_saving_rate        | conforms |
+      | tempered_surface_stress_uniformity | conforms |
+      | insulating_glass_optical_thermal   | conforms |
+      | carbon_footprint                   | conforms |
+    When the application is evaluated
+    Then the decision applies GB/T 35604-2025
+    And the verdicts are:
+      | criterion                          | verdict |
+      | resource_indicators                | pass    |
+      | energy_indicators                  | pass    |
+      | environment_indicators             | pass    |
+      | quality_indicators                 | pass    |
+      | low_carbon_indicators              | pass    |
+      | relative_energy_saving_rate        | pass    |
+      | tempered_surface_stress_uniformity | pass    |
+      | insulating_glass_optical_thermal   | pass    |
+      | carbon_footprint                   | pass    |
     And a caveat mentions unconfirmed limit
     And the eligible labels are green_product, resource, energy, environment, quality, low_carbon
     And the outcome is granted
@@ -163,12 +219,16 @@ Feature: Building glass (建筑玻璃) — GB/T 35604-2017 / GB/T 35604-2025, im
     And the overlay examples/overlays/building_glass
     And an application that meets every requirement
     And a test report issued on 2026-08-01 with:
-      | indicator              | value            |
-      | resource_indicators    | conforms         |
-      | energy_indicators      | conforms         |
-      | environment_indicators | does_not_conform |
-      | quality_indicators     | conforms         |
-      | low_carbon_indicators  | conforms         |
+      | indicator                          | value            |
+      | resource_indicators                | conforms         |
+      | energy_indicators                  | conforms         |
+      | environment_indicators             | does_not_conform |
+      | quality_indicators                 | conforms         |
+      | low_carbon_indicators              | conforms         |
+      | relative_energy_saving_rate        | conforms         |
+      | tempered_surface_stress_uniformity | conforms         |
+      | insulating_glass_optical_thermal   | conforms         |
+      | carbon_footprint                   | conforms         |
     When the application is evaluated
     Then the criterion environment_indicators fails because requirement_not_met
     And the eligible labels are resource, energy, quality, low_carbon

@@ -1,11 +1,12 @@
 @detergents
-Feature: Detergents (洗涤用品) — GB/T 39020-2020, implementation rule issued 2021-06-04 (code unconfirmed)
-  Detergents are certified in three units by form: soap, powder and liquid, each with its own indicators (for soap:
-  raw-material use, alkali and oil consumption, fatty-acid utilisation, water intake, energy, waste water, COD,
-  phosphate, dry sodium soap; for powders and liquids: water intake, energy, waste water, COD, phosphate,
-  surfactant biodegradability, dioxane, arsenic, lead, detergency). No benchmark value is known, so every criterion
-  ships without a limit and every decision stays incomplete (or refused, when the factory inspection fails) until a
-  certification body supplies the limits by overlay.
+Feature: Detergents (洗涤用品) — GB/T 39020-2020, implementation rule CNCA-CGP-14:2021 (code inferred)
+  Detergents are certified in three units by form: soap, powder (and other solids) and liquid, each with its own
+  indicators in the attribute group the source gives. Resource: raw-material use (every unit), alkali and oil
+  consumption, fatty-acid utilisation (soap), surfactant biodegradability (powder, liquid), water intake. Energy:
+  comprehensive energy. Environment: waste water discharge, COD. Quality: phosphate, dry sodium soap (soap),
+  detergency, dioxane, arsenic, lead (powder, liquid). The partial labels rest on these groups. No benchmark value is
+  known, so every criterion ships without a limit and every decision stays incomplete (or refused, when the factory
+  inspection fails) until a certification body supplies the limits by overlay.
 
   Background:
     Given the category is detergents
@@ -67,6 +68,7 @@ Feature: Detergents (洗涤用品) — GB/T 39020-2020, implementation rule issu
     Then the certification unit is <form>
     And the verdicts are:
       | criterion                          | verdict      | reason            |
+      | raw_material_use_<form>            | undetermined | limit_unconfirmed |
       | water_intake_<form>                | undetermined | limit_unconfirmed |
       | energy_consumption_<form>          | undetermined | limit_unconfirmed |
       | waste_water_<form>                 | undetermined | limit_unconfirmed |
@@ -100,7 +102,7 @@ Feature: Detergents (洗涤用品) — GB/T 39020-2020, implementation rule issu
       | powder |
       | liquid |
 
-  Scenario Outline: With the certification body's limits, a phosphate-rich <form> is refused
+  Scenario Outline: Phosphate is a quality indicator: a phosphate-rich <form> loses the quality label and keeps the others
     Given the overlay examples/overlays/detergents
     And the product parameter form is <form>
     And an application that meets every requirement
@@ -109,13 +111,33 @@ Feature: Detergents (洗涤用品) — GB/T 39020-2020, implementation rule issu
       | 磷酸盐    | 5     | %    |
     When the application is evaluated
     Then the criterion phosphate_<form> fails because limit_exceeded
-    And the eligible labels are resource, energy, quality
-    And the label environment is not eligible
+    And the label quality is not eligible
+    And the label environment is eligible
+    And the eligible labels are resource, energy, environment
     And the outcome is refused
 
     Examples:
       | form   |
       | soap   |
+      | powder |
+      | liquid |
+
+  Scenario Outline: Surfactant biodegradability is a resource indicator: a poorly degradable <form> loses the resource label and keeps the others
+    Given the overlay examples/overlays/detergents
+    And the product parameter form is <form>
+    And an application that meets every requirement
+    And a test report issued on 2026-08-01 with:
+      | indicator                   | value | unit |
+      | surfactant_biodegradability | 60    | %    |
+    When the application is evaluated
+    Then the criterion surfactant_biodegradability_<form> fails because requirement_not_met
+    And the label resource is not eligible
+    And the label quality is eligible
+    And the eligible labels are energy, environment, quality
+    And the outcome is refused
+
+    Examples:
+      | form   |
       | powder |
       | liquid |
 

@@ -1,14 +1,17 @@
 @paper
-Feature: Paper and paper products (纸和纸制品) — GB/T 35613-2017 / GB/T 35613-2024, implementation rule CNCA-CGP-12-2021
-  The domain file names no indicator of GB/T 35613, so each attribute group (resource, energy, environment,
-  quality; the 2024 edition adds low-carbon) is one criterion without a shipped requirement: the laboratory's
-  conformity conclusion for the group. Until a certification body supplies the requirements by overlay, an
-  application is incomplete, or refused when the factory inspection fails. GB/T 35613-2024 replaced the 2017
-  edition on 2025-04-01 with no transition period.
+Feature: Paper and paper products (纸和纸制品) — GB/T 35613-2017 until 2025-03-31, GB/T 35613-2024 from 2025-04-01
+  No source read names an indicator of GB/T 35613-2017: each attribute group is one criterion without a shipped
+  requirement. GB/T 35613-2024 (from 2025-04-01, no transition period) adds the low-carbon group, new product
+  classes, and names five indicators in its foreword — unit water intake and unit waste water of tissue paper,
+  packaging material, the effective recycled component of packaging cartons, chemicals — shipped without a
+  requirement too.
+  Until a certification body supplies the requirements by overlay, an application is incomplete, or refused
+  when the factory inspection fails.
 
   Background:
     Given the category is paper
-    And the product model is "CP-80 再生复印纸"
+    And the product model is "FT-180 抽取式面巾纸"
+    And the product parameter product_class is tissue_paper
 
   Scenario: Under GB/T 35613-2017, complete evidence waits for the certification body's requirements
     Given the evaluation date is 2024-06-01
@@ -47,12 +50,17 @@ Feature: Paper and paper products (纸和纸制品) — GB/T 35613-2017 / GB/T 3
   Scenario: Under GB/T 35613-2024, complete evidence waits for the certification body's requirements
     Given the evaluation date is 2026-11-01
     And a test report "CMA-2026-08-01" issued on 2026-08-01 by "National Paper Products Quality Inspection Centre" with:
-      | indicator              | value    |
-      | resource_indicators    | conforms |
-      | energy_indicators      | conforms |
-      | environment_indicators | conforms |
-      | quality_indicators     | conforms |
-      | low_carbon_indicators  | conforms |
+      | indicator                 | value    | unit  |
+      | resource_indicators       | conforms |       |
+      | energy_indicators         | conforms |       |
+      | environment_indicators    | conforms |       |
+      | quality_indicators        | conforms |       |
+      | low_carbon_indicators     | conforms |       |
+      | tissue_water_intake       | 11.5     | m^3/t |
+      | tissue_waste_water        | 9.2      | m^3/t |
+      | packaging_material        | conforms |       |
+      | carton_recycled_component | conforms |       |
+      | chemicals                 | conforms |       |
     And the laboratory holds CMA and CNAS
     And the certificates are:
       | standard        | valid until |
@@ -63,18 +71,23 @@ Feature: Paper and paper products (纸和纸制品) — GB/T 35613-2017 / GB/T 3
     When the application is evaluated
     Then the decision applies GB/T 35613-2024
     And the verdicts are:
-      | criterion                | verdict      | reason            |
-      | resource_indicators      | undetermined | limit_unconfirmed |
-      | energy_indicators        | undetermined | limit_unconfirmed |
-      | environment_indicators   | undetermined | limit_unconfirmed |
-      | quality_indicators       | undetermined | limit_unconfirmed |
-      | low_carbon_indicators    | undetermined | limit_unconfirmed |
-      | quality_management       | pass         |                   |
-      | environmental_management | pass         |                   |
-      | no_major_accident        | pass         |                   |
-      | pollutant_discharge      | pass         |                   |
-      | product_standard         | pass         |                   |
-      | factory inspection       | pass         |                   |
+      | criterion                 | verdict      | reason            |
+      | resource_indicators       | undetermined | limit_unconfirmed |
+      | energy_indicators         | undetermined | limit_unconfirmed |
+      | environment_indicators    | undetermined | limit_unconfirmed |
+      | quality_indicators        | undetermined | limit_unconfirmed |
+      | low_carbon_indicators     | undetermined | limit_unconfirmed |
+      | tissue_water_intake       | undetermined | limit_unconfirmed |
+      | tissue_waste_water        | undetermined | limit_unconfirmed |
+      | packaging_material        | undetermined | limit_unconfirmed |
+      | carton_recycled_component | undetermined | limit_unconfirmed |
+      | chemicals                 | undetermined | limit_unconfirmed |
+      | quality_management        | pass         |                   |
+      | environmental_management  | pass         |                   |
+      | no_major_accident         | pass         |                   |
+      | pollutant_discharge       | pass         |                   |
+      | product_standard          | pass         |                   |
+      | factory inspection        | pass         |                   |
     And the missing evidence includes a limit value for resource_indicators
     And the eligible labels are none
     And the label green_product is undetermined
@@ -146,7 +159,8 @@ Feature: Paper and paper products (纸和纸制品) — GB/T 35613-2017 / GB/T 3
       | environment_indicators | conforms |
       | quality_indicators     | conforms |
     When the application is evaluated
-    Then the verdicts are:
+    Then the decision applies GB/T 35613-2017
+    And the verdicts are:
       | criterion              | verdict |
       | resource_indicators    | pass    |
       | energy_indicators      | pass    |
@@ -177,20 +191,31 @@ Feature: Paper and paper products (纸和纸制品) — GB/T 35613-2017 / GB/T 3
     And the overlay examples/overlays/paper
     And an application that meets every requirement
     And a test report issued on 2026-08-01 with:
-      | indicator              | value    |
-      | resource_indicators    | conforms |
-      | energy_indicators      | conforms |
-      | environment_indicators | conforms |
-      | quality_indicators     | conforms |
-      | low_carbon_indicators  | conforms |
+      | indicator                 | value    | unit  |
+      | resource_indicators       | conforms |       |
+      | energy_indicators         | conforms |       |
+      | environment_indicators    | conforms |       |
+      | quality_indicators        | conforms |       |
+      | low_carbon_indicators     | conforms |       |
+      | tissue_water_intake       | 11.5     | m^3/t |
+      | tissue_waste_water        | 9.2      | m^3/t |
+      | packaging_material        | conforms |       |
+      | carton_recycled_component | conforms |       |
+      | chemicals                 | conforms |       |
     When the application is evaluated
-    Then the verdicts are:
-      | criterion              | verdict |
-      | resource_indicators    | pass    |
-      | energy_indicators      | pass    |
-      | environment_indicators | pass    |
-      | quality_indicators     | pass    |
-      | low_carbon_indicators  | pass    |
+    Then the decision applies GB/T 35613-2024
+    And the verdicts are:
+      | criterion                 | verdict |
+      | resource_indicators       | pass    |
+      | energy_indicators         | pass    |
+      | environment_indicators    | pass    |
+      | quality_indicators        | pass    |
+      | low_carbon_indicators     | pass    |
+      | tissue_water_intake       | pass    |
+      | tissue_waste_water        | pass    |
+      | packaging_material        | pass    |
+      | carton_recycled_component | pass    |
+      | chemicals                 | pass    |
     And a caveat mentions unconfirmed limit
     And the eligible labels are green_product, resource, energy, environment, quality, low_carbon
     And the outcome is granted
@@ -200,12 +225,17 @@ Feature: Paper and paper products (纸和纸制品) — GB/T 35613-2017 / GB/T 3
     And the overlay examples/overlays/paper
     And an application that meets every requirement
     And a test report issued on 2026-08-01 with:
-      | indicator              | value            |
-      | resource_indicators    | conforms         |
-      | energy_indicators      | conforms         |
-      | environment_indicators | does_not_conform |
-      | quality_indicators     | conforms         |
-      | low_carbon_indicators  | conforms         |
+      | indicator                 | value            | unit  |
+      | resource_indicators       | conforms         |       |
+      | energy_indicators         | conforms         |       |
+      | environment_indicators    | does_not_conform |       |
+      | quality_indicators        | conforms         |       |
+      | low_carbon_indicators     | conforms         |       |
+      | tissue_water_intake       | 11.5             | m^3/t |
+      | tissue_waste_water        | 9.2              | m^3/t |
+      | packaging_material        | conforms         |       |
+      | carton_recycled_component | conforms         |       |
+      | chemicals                 | conforms         |       |
     When the application is evaluated
     Then the criterion environment_indicators fails because requirement_not_met
     And the eligible labels are resource, energy, quality, low_carbon

@@ -1,9 +1,9 @@
 @plastics
-Feature: Plastic products (塑料制品) — GB/T 37866-2019, implementation rule implementation rule for plastic products issued 2021-06-04 (code unconfirmed)
-  The domain file names no indicator of GB/T 37866-2019, so each attribute group is one criterion without a
-  shipped requirement: the laboratory's conformity conclusion for the group. Until a certification body supplies
-  the requirements by overlay, an application is incomplete, or refused when the factory inspection fails. The
-  rule set applies from 2021-06-04, the issue date of the implementation rule.
+Feature: Plastic products (塑料制品) — GB/T 37866-2019, implementation rule CNCA-CGP-13:2021 (code inferred)
+  No source read names an indicator of GB/T 37866-2019, so each attribute group is one criterion without a
+  shipped requirement: the laboratory's conformity conclusion for the group.
+  Until a certification body supplies the requirements by overlay, an application is incomplete, or refused
+  when the factory inspection fails.
 
   Background:
     Given the category is plastics
@@ -93,7 +93,8 @@ Feature: Plastic products (塑料制品) — GB/T 37866-2019, implementation rul
       | environment_indicators | conforms |
       | quality_indicators     | conforms |
     When the application is evaluated
-    Then the verdicts are:
+    Then the decision applies GB/T 37866-2019
+    And the verdicts are:
       | criterion              | verdict |
       | resource_indicators    | pass    |
       | energy_indicators      | pass    |

@@ -1,5 +1,5 @@
 @sanitary_ware
-Feature: Sanitary ware (卫生陶瓷) — GB/T 35603-2017 / GB/T 35603-2024, implementation rule CNCA-CGP-03 (code inferred)
+Feature: Sanitary ware (卫生陶瓷) — GB/T 35603-2017 until 2024-12-31, GB/T 35603-2024 from 2025-01-01
   Water use (flush volume) is the one indicator shipped for sanitary ware. Its green limit is not known for either
   edition, so the criterion stays undetermined until a certification body supplies it by overlay; the flush
   classes of the old product standard (water-saving WC ≤ 6 L, squat pan ≤ 8 L) are context only and are not
@@ -8,6 +8,7 @@ Feature: Sanitary ware (卫生陶瓷) — GB/T 35603-2017 / GB/T 35603-2024, imp
   Background:
     Given the category is sanitary_ware
     And the product model is "CT-3600 节水型坐便器"
+    And the product parameter product_type is wc_pan
 
   Scenario Outline: Complete evidence waits for the flush-volume limit under each edition
     Given the evaluation date is <date>

@@ -1,12 +1,15 @@
 @solar_water_heating
-Feature: Solar water-heating systems (太阳能热水系统) — GB/T 35606-2017, implementation rule CNCA-CGP-05 (code inferred)
-  The domain file names no indicator of GB/T 35606-2017, so each attribute group is one criterion without a
-  shipped requirement: the laboratory's conformity conclusion for the group. Until a certification body supplies
-  the requirements by overlay, an application is incomplete, or refused when the factory inspection fails.
+Feature: Solar water-heating systems (太阳能热水系统) — GB/T 35606-2017, implementation rule CNCA-CGP-05:2021 (code inferred)
+  No source read names an indicator of GB/T 35606-2017, so each attribute group is one criterion without a
+  shipped requirement: the laboratory's conformity conclusion for the group. The certification units are the
+  compact, split and integral (闷晒式) systems of its scope.
+  Until a certification body supplies the requirements by overlay, an application is incomplete, or refused
+  when the factory inspection fails.
 
   Background:
     Given the category is solar_water_heating
     And the product model is "SW-200 真空管太阳能热水系统"
+    And the product parameter system_type is compact
 
   Scenario: Under GB/T 35606-2017, complete evidence waits for the certification body's requirements
     Given the evaluation date is 2026-11-01
@@ -92,7 +95,8 @@ Feature: Solar water-heating systems (太阳能热水系统) — GB/T 35606-2017
       | environment_indicators | conforms |
       | quality_indicators     | conforms |
     When the application is evaluated
-    Then the verdicts are:
+    Then the decision applies GB/T 35606-2017
+    And the verdicts are:
       | criterion              | verdict |
       | resource_indicators    | pass    |
       | energy_indicators      | pass    |

@@ -1,14 +1,16 @@
 @thermal_insulation
-Feature: Thermal insulation materials (绝热材料) — GB/T 35608-2017 / GB/T 35608-2024, implementation rule CNCA-CGP-07:2021
-  The domain file names no indicator of GB/T 35608, so each attribute group (resource, energy, environment,
-  quality; the 2024 edition adds low-carbon) is one criterion without a shipped requirement: the laboratory's
-  conformity conclusion for the group. Until a certification body supplies the requirements by overlay, an
-  application is incomplete, or refused when the factory inspection fails. GB/T 35608-2024 replaced the 2017
-  edition on 2025-01-01 with no transition period.
+Feature: Thermal insulation materials (绝热材料) — GB/T 35608-2017 until 2024-12-31, GB/T 35608-2024 from 2025-01-01
+  No source read names an indicator of GB/T 35608, so each attribute group (resource, energy, environment,
+  quality) is one criterion without a shipped requirement: the laboratory's conformity conclusion for the group.
+  No source gives the 2024 edition a low-carbon group. The certification units are the five product types of
+  CNCA-CGP-07:2021. GB/T 35608-2024 replaced the 2017 edition on 2025-01-01 with no transition period.
+  Until a certification body supplies the requirements by overlay, an application is incomplete, or refused
+  when the factory inspection fails.
 
   Background:
     Given the category is thermal_insulation
     And the product model is "RW-100 岩棉板"
+    And the product parameter material is rock_wool
 
   Scenario: Under GB/T 35608-2017, complete evidence waits for the certification body's requirements
     Given the evaluation date is 2024-06-01
@@ -52,7 +54,6 @@ Feature: Thermal insulation materials (绝热材料) — GB/T 35608-2017 / GB/T 
       | energy_indicators      | conforms |
       | environment_indicators | conforms |
       | quality_indicators     | conforms |
-      | low_carbon_indicators  | conforms |
     And the laboratory holds CMA and CNAS
     And the certificates are:
       | standard        | valid until |
@@ -68,7 +69,6 @@ Feature: Thermal insulation materials (绝热材料) — GB/T 35608-2017 / GB/T 
       | energy_indicators        | undetermined | limit_unconfirmed |
       | environment_indicators   | undetermined | limit_unconfirmed |
       | quality_indicators       | undetermined | limit_unconfirmed |
-      | low_carbon_indicators    | undetermined | limit_unconfirmed |
       | quality_management       | pass         |                   |
       | environmental_management | pass         |                   |
       | no_major_accident        | pass         |                   |
@@ -135,6 +135,44 @@ Feature: Thermal insulation materials (绝热材料) — GB/T 35608-2017 / GB/T 
     And the missing evidence includes a corrective action for the factory inspection
     And the outcome is incomplete
 
+  Scenario: With the certification body's requirements for GB/T 35608-2017, a conforming product is granted
+    Given the evaluation date is 2024-06-01
+    And the overlay examples/overlays/thermal_insulation
+    And an application that meets every requirement
+    And a test report issued on 2024-03-01 with:
+      | indicator              | value    |
+      | resource_indicators    | conforms |
+      | energy_indicators      | conforms |
+      | environment_indicators | conforms |
+      | quality_indicators     | conforms |
+    When the application is evaluated
+    Then the decision applies GB/T 35608-2017
+    And the verdicts are:
+      | criterion              | verdict |
+      | resource_indicators    | pass    |
+      | energy_indicators      | pass    |
+      | environment_indicators | pass    |
+      | quality_indicators     | pass    |
+    And a caveat mentions unconfirmed limit
+    And the eligible labels are green_product, resource, energy, environment, quality
+    And the outcome is granted
+
+  Scenario: With the certification body's requirements for GB/T 35608-2017, a group that does not conform refuses the product
+    Given the evaluation date is 2024-06-01
+    And the overlay examples/overlays/thermal_insulation
+    And an application that meets every requirement
+    And a test report issued on 2024-03-01 with:
+      | indicator              | value            |
+      | resource_indicators    | conforms         |
+      | energy_indicators      | conforms         |
+      | environment_indicators | does_not_conform |
+      | quality_indicators     | conforms         |
+    When the application is evaluated
+    Then the criterion environment_indicators fails because requirement_not_met
+    And the eligible labels are resource, energy, quality
+    And the label green_product is not eligible
+    And the outcome is refused
+
   Scenario: With the certification body's requirements for GB/T 35608-2024, a conforming product is granted
     Given the evaluation date is 2026-11-01
     And the overlay examples/overlays/thermal_insulation
@@ -145,17 +183,16 @@ Feature: Thermal insulation materials (绝热材料) — GB/T 35608-2017 / GB/T 
       | energy_indicators      | conforms |
       | environment_indicators | conforms |
       | quality_indicators     | conforms |
-      | low_carbon_indicators  | conforms |
     When the application is evaluated
-    Then the verdicts are:
+    Then the decision applies GB/T 35608-2024
+    And the verdicts are:
       | criterion              | verdict |
       | resource_indicators    | pass    |
       | energy_indicators      | pass    |
       | environment_indicators | pass    |
       | quality_indicators     | pass    |
-      | low_carbon_indicators  | pass    |
     And a caveat mentions unconfirmed limit
-    And the eligible labels are green_product, resource, energy, environment, quality, low_carbon
+    And the eligible labels are green_product, resource, energy, environment, quality
     And the outcome is granted
 
   Scenario: With the certification body's requirements for GB/T 35608-2024, a group that does not conform refuses the product
@@ -168,9 +205,8 @@ Feature: Thermal insulation materials (绝热材料) — GB/T 35608-2017 / GB/T 
       | energy_indicators      | conforms         |
       | environment_indicators | does_not_conform |
       | quality_indicators     | conforms         |
-      | low_carbon_indicators  | conforms         |
     When the application is evaluated
     Then the criterion environment_indicators fails because requirement_not_met
-    And the eligible labels are resource, energy, quality, low_carbon
+    And the eligible labels are resource, energy, quality
     And the label green_product is not eligible
     And the outcome is refused

@@ -1,16 +1,20 @@
 @waterproofing_sealants
-Feature: Waterproofing and sealing materials (防水与密封材料) — GB/T 35609-2017, implementation rule CNCA-CGP-08 (code inferred)
-  The domain file names no indicator of GB/T 35609-2017, so each attribute group is one criterion without a
-  shipped requirement: the laboratory's conformity conclusion for the group. Until a certification body supplies
-  the requirements by overlay, an application is incomplete, or refused when the factory inspection fails.
+Feature: Waterproofing and sealing materials (防水与密封材料) — GB/T 35609-2017 until 2025-10-31, GB/T 35609-2025 from 2025-11-01
+  No source read names an indicator of either edition, so each attribute group is one criterion without a
+  shipped requirement: the laboratory's conformity conclusion for the group. GB/T 35609-2025 replaced the 2017
+  edition on 2025-11-01 with no transition period. The certification units are asphalt-based sheets, polymer
+  sheets, waterproof coatings and sealants.
+  Until a certification body supplies the requirements by overlay, an application is incomplete, or refused
+  when the factory inspection fails.
 
   Background:
     Given the category is waterproofing_sealants
     And the product model is "SBS-4 改性沥青防水卷材"
+    And the product parameter product_type is asphalt_sheet
 
   Scenario: Under GB/T 35609-2017, complete evidence waits for the certification body's requirements
-    Given the evaluation date is 2026-11-01
-    And a test report "CMA-2026-08-01" issued on 2026-08-01 by "National Building Waterproofing Materials Test Centre" with:
+    Given the evaluation date is 2025-06-01
+    And a test report "CMA-2025-03-01" issued on 2025-03-01 by "National Building Waterproofing Materials Test Centre" with:
       | indicator              | value    |
       | resource_indicators    | conforms |
       | energy_indicators      | conforms |
@@ -19,10 +23,10 @@ Feature: Waterproofing and sealing materials (防水与密封材料) — GB/T 35
     And the laboratory holds CMA and CNAS
     And the certificates are:
       | standard        | valid until |
-      | GB/T 19001-2016 | 2028-03-01  |
-      | GB/T 24001-2016 | 2028-03-01  |
+      | GB/T 19001-2016 | 2027-03-01  |
+      | GB/T 24001-2016 | 2027-03-01  |
     And the declarations no_major_accident, pollutant_discharge_compliant, product_standard_compliant
-    And the factory inspection passed on 2026-09-10
+    And the factory inspection passed on 2025-04-10
     When the application is evaluated
     Then the decision applies GB/T 35609-2017
     And the verdicts are:
@@ -42,6 +46,50 @@ Feature: Waterproofing and sealing materials (防水与密封材料) — GB/T 35
     And the label green_product is undetermined
     And the outcome is incomplete
 
+  Scenario: Under GB/T 35609-2025, complete evidence waits for the certification body's requirements
+    Given the evaluation date is 2026-11-01
+    And a test report "CMA-2026-08-01" issued on 2026-08-01 by "National Building Waterproofing Materials Test Centre" with:
+      | indicator              | value    |
+      | resource_indicators    | conforms |
+      | energy_indicators      | conforms |
+      | environment_indicators | conforms |
+      | quality_indicators     | conforms |
+    And the laboratory holds CMA and CNAS
+    And the certificates are:
+      | standard        | valid until |
+      | GB/T 19001-2016 | 2028-03-01  |
+      | GB/T 24001-2016 | 2028-03-01  |
+    And the declarations no_major_accident, pollutant_discharge_compliant, product_standard_compliant
+    And the factory inspection passed on 2026-09-10
+    When the application is evaluated
+    Then the decision applies GB/T 35609-2025
+    And the verdicts are:
+      | criterion                | verdict      | reason            |
+      | resource_indicators      | undetermined | limit_unconfirmed |
+      | energy_indicators        | undetermined | limit_unconfirmed |
+      | environment_indicators   | undetermined | limit_unconfirmed |
+      | quality_indicators       | undetermined | limit_unconfirmed |
+      | quality_management       | pass         |                   |
+      | environmental_management | pass         |                   |
+      | no_major_accident        | pass         |                   |
+      | pollutant_discharge      | pass         |                   |
+      | product_standard         | pass         |                   |
+      | factory inspection       | pass         |                   |
+    And the missing evidence includes a limit value for resource_indicators
+    And the eligible labels are none
+    And the label green_product is undetermined
+    And the outcome is incomplete
+
+  Scenario Outline: The edition in force on the evaluation date is applied
+    Given an application that meets every requirement
+    When the application is evaluated on <date>
+    Then the decision applies <edition>
+
+    Examples:
+      | date       | edition         |
+      | 2025-10-31 | GB/T 35609-2017 |
+      | 2025-11-01 | GB/T 35609-2025 |
+
   Scenario Outline: Each basic requirement must be proved
     Given the evaluation date is <date>
     And an application that meets every requirement except <requirement>
@@ -52,6 +100,11 @@ Feature: Waterproofing and sealing materials (防水与密封材料) — GB/T 35
 
     Examples:
       | date       | requirement              | kind        |
+      | 2025-06-01 | quality_management       | certificate |
+      | 2025-06-01 | environmental_management | certificate |
+      | 2025-06-01 | no_major_accident        | declaration |
+      | 2025-06-01 | pollutant_discharge      | declaration |
+      | 2025-06-01 | product_standard         | declaration |
       | 2026-11-01 | quality_management       | certificate |
       | 2026-11-01 | environmental_management | certificate |
       | 2026-11-01 | no_major_accident        | declaration |
@@ -70,6 +123,7 @@ Feature: Waterproofing and sealing materials (防水与密封材料) — GB/T 35
 
     Examples:
       | date       | inspected  |
+      | 2025-06-01 | 2025-04-10 |
       | 2026-11-01 | 2026-09-10 |
 
   Scenario: A corrective action not yet verified keeps the application open
@@ -82,17 +136,18 @@ Feature: Waterproofing and sealing materials (防水与密封材料) — GB/T 35
     And the outcome is incomplete
 
   Scenario: With the certification body's requirements for GB/T 35609-2017, a conforming product is granted
-    Given the evaluation date is 2026-11-01
+    Given the evaluation date is 2025-06-01
     And the overlay examples/overlays/waterproofing_sealants
     And an application that meets every requirement
-    And a test report issued on 2026-08-01 with:
+    And a test report issued on 2025-03-01 with:
       | indicator              | value    |
       | resource_indicators    | conforms |
       | energy_indicators      | conforms |
       | environment_indicators | conforms |
       | quality_indicators     | conforms |
     When the application is evaluated
-    Then the verdicts are:
+    Then the decision applies GB/T 35609-2017
+    And the verdicts are:
       | criterion              | verdict |
       | resource_indicators    | pass    |
       | energy_indicators      | pass    |
@@ -103,6 +158,44 @@ Feature: Waterproofing and sealing materials (防水与密封材料) — GB/T 35
     And the outcome is granted
 
   Scenario: With the certification body's requirements for GB/T 35609-2017, a group that does not conform refuses the product
+    Given the evaluation date is 2025-06-01
+    And the overlay examples/overlays/waterproofing_sealants
+    And an application that meets every requirement
+    And a test report issued on 2025-03-01 with:
+      | indicator              | value            |
+      | resource_indicators    | conforms         |
+      | energy_indicators      | conforms         |
+      | environment_indicators | does_not_conform |
+      | quality_indicators     | conforms         |
+    When the application is evaluated
+    Then the criterion environment_indicators fails because requirement_not_met
+    And the eligible labels are resource, energy, quality
+    And the label green_product is not eligible
+    And the outcome is refused
+
+  Scenario: With the certification body's requirements for GB/T 35609-2025, a conforming product is granted
+    Given the evaluation date is 2026-11-01
+    And the overlay examples/overlays/waterproofing_sealants
+    And an application that meets every requirement
+    And a test report issued on 2026-08-01 with:
+      | indicator              | value    |
+      | resource_indicators    | conforms |
+      | energy_indicators      | conforms |
+      | environment_indicators | conforms |
+      | quality_indicators     | conforms |
+    When the application is evaluated
+    Then the decision applies GB/T 35609-2025
+    And the verdicts are:
+      | criterion              | verdict |
+      | resource_indicators    | pass    |
+      | energy_indicators      | pass    |
+      | environment_indicators | pass    |
+      | quality_indicators     | pass    |
+    And a caveat mentions unconfirmed limit
+    And the eligible labels are green_product, resource, energy, environment, quality
+    And the outcome is granted
+
+  Scenario: With the certification body's requirements for GB/T 35609-2025, a group that does not conform refuses the product
     Given the evaluation date is 2026-11-01
     And the overlay examples/overlays/waterproofing_sealants
     And an application that meets every requirement

@@ -1,8 +1,9 @@
 @wood_plastic_composites
-Feature: Wood-plastic composites (木塑制品) — GB/T 35612-2017, implementation rule CNCA-CGP-11 (code inferred)
-  The domain file names no indicator of GB/T 35612-2017, so each attribute group is one criterion without a
-  shipped requirement: the laboratory's conformity conclusion for the group. Until a certification body supplies
-  the requirements by overlay, an application is incomplete, or refused when the factory inspection fails.
+Feature: Wood-plastic composites (木塑制品) — GB/T 35612-2017, implementation rule CNCA-CGP-11:2021 (code inferred)
+  No source read names an indicator of GB/T 35612-2017, so each attribute group is one criterion without a
+  shipped requirement: the laboratory's conformity conclusion for the group.
+  Until a certification body supplies the requirements by overlay, an application is incomplete, or refused
+  when the factory inspection fails.
 
   Background:
     Given the category is wood_plastic_composites
@@ -92,7 +93,8 @@ Feature: Wood-plastic composites (木塑制品) — GB/T 35612-2017, implementat
       | environment_indicators | conforms |
       | quality_indicators     | conforms |
     When the application is evaluated
-    Then the verdicts are:
+    Then the decision applies GB/T 35612-2017
+    And the verdicts are:
       | criterion              | verdict |
       | resource_indicators    | pass    |
       | energy_indicators      | pass    |

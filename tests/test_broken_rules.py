@@ -25,8 +25,11 @@ CORPUS_CODES = {
     "catalog_schema_error", "catalog_reference_error", "catalog_duplicate_id", "catalog_unit_error",
     "rules_schema_error", "rules_reference_error", "rules_unit_error", "rules_requirement_error",
     "rules_duplicate_id", "rules_provenance_error", "rules_edition_error", "rules_edition_overlap",
-    "rules_label_error", "rules_unreachable",
+    "rules_label_error", "rules_unreachable", "rules_provenance_deprecated", "catalog_provenance_deprecated",
+    "scheme_schema_error", "scheme_provenance_error", "scheme_provenance_deprecated", "scheme_duplicate",
 }
+# `confirmed` (written before strengths were stated) is still read: these codes are warnings, every other an error
+WARNING_CODES = {"rules_provenance_deprecated", "catalog_provenance_deprecated", "scheme_provenance_deprecated"}
 # every code of the loading stages, documented in docs/diagnostics.md
 ALL_CODES = CORPUS_CODES | {"file_not_found", "file_unreadable", "json_syntax_error"}
 
@@ -108,7 +111,7 @@ def test_messages_follow_the_house_style(case: Path) -> None:
         assert d.message and d.message == d.message.strip() and "\n" not in d.message
         assert not d.message.endswith("."), d.message
         assert d.message[0] == "`" or not d.message[0].isupper(), d.message
-        assert d.severity == "error"
+        assert d.severity == ("warning" if d.code in WARNING_CODES else "error"), d
         assert re.fullmatch(r"[a-z]+(_[a-z]+)+", d.code)
         if d.hint is not None:
             assert "\n" not in d.hint and not d.hint.endswith("."), d.hint
@@ -159,10 +162,11 @@ def test_messages_name_the_user_values() -> None:
 
 
 def test_one_root_cause_gives_one_diagnostic() -> None:
-    # a misspelt required field is not also reported as missing; a confirmed limit without a source is one
+    # a misspelt required field is not also reported as missing; a sourced limit without a source is one
     # problem; a broken catalogue is reported once for the rule set that needs it, not once per criterion
     assert _one("unknown_top_level_field.yaml").message == "unknown field `critera`"
-    assert _one("confirmed_without_source.yaml").code == "rules_provenance_error"
+    assert _one("sourced_limit_without_source.yaml").code == "rules_provenance_error"
+    assert _one("sourced_limit_without_source.yaml").message == "secondary limit of `benzene` has no `source`"
     cascade = load_case(CORPUS / "broken_catalog_cascade").diagnostics
     assert [d.code for d in cascade] == ["catalog_schema_error", "rules_reference_error"]
     assert "could not be loaded" in cascade[1].message
@@ -196,7 +200,8 @@ def test_json_rule_sets_are_located_like_yaml(tmp_path: Path) -> None:
         "format": "greencert/ruleset@1", "id": "coatings/json-case", "category": "coatings",
         "standard": "GB/T 35602-2017", "in_force": {"from": "2018-07-01"},
         "criteria": [{"id": "benzene", "indicator": "benzen", "requirement": {"lte": 100, "unit": "mg/kg"},
-                      "clause": "GB/T 35602-2017", "provenance": {"status": "confirmed", "source": "shared/domain §4"}}],
+                      "clause": "GB/T 35602-2017",
+                      "provenance": {"status": "secondary", "source": "a summary of the standard"}}],
         "labels": [{"id": "green_product", "kind": "full", "name": {"zh": "绿色产品", "en": "Green product"}}],
     }
     path = tmp_path / "case.json"
@@ -237,3 +242,23 @@ def test_the_shipped_catalogue_fills_in_the_categories_not_given(tmp_path: Path)
     assert sorted((d.code, d.line, d.message) for d in diagnostics) == [
         ("rules_duplicate_id", 21, "duplicate label id `green_product`"),
         ("rules_reference_error", 11, "unknown indicator `benzene`")]
+
+
+def test_confirmed_is_still_read_with_a_warning_that_asks_for_the_strength() -> None:
+    result = load_case(CORPUS / "provenance_strength.yaml")
+    (warning,) = [d for d in result.diagnostics if d.severity == "warning"]
+    assert warning.code == "rules_provenance_deprecated"
+    assert "`primary`" in (warning.hint or "") and "`secondary`" in (warning.hint or "")
+    # the warning alone does not stop a file: a rule set whose only problem is `confirmed` loads
+    text = (CORPUS / "provenance_strength.yaml").read_text(encoding="utf-8")
+    assert "status: primary\n" in text
+
+
+def test_a_file_whose_only_problem_is_confirmed_loads(tmp_path: Path) -> None:
+    source = (PROJECT_ROOT / "rules" / "coatings" / "GB-T-35602-2017.yaml").read_text(encoding="utf-8")
+    assert source.count("status: secondary") == 4
+    (tmp_path / "old.yaml").write_text(source.replace("status: secondary", "status: confirmed"), encoding="utf-8")
+    result = load([tmp_path / "old.yaml"])
+    assert result.ok and list(result.rulesets) == ["coatings/GB-T-35602-2017"]
+    assert [d.code for d in result.diagnostics] == ["rules_provenance_deprecated"] * 4
+    assert {c.provenance.status for c in result.rulesets["coatings/GB-T-35602-2017"].ruleset.criteria} == {"confirmed"}

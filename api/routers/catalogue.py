@@ -36,7 +36,9 @@ def edition_view(repo: Repository, rs: RuleSet, day: dt.date) -> dict[str, Any]:
 def _summary(repo: Repository, cat: Category, day: dt.date) -> dict[str, Any]:
     return {"id": cat.id, "name": cat.name.model_dump(), "batch": cat.batch, "cqc_code": cat.cqc_code,
             "standards": [s.code for s in cat.standards],
-            "implementation_rules": [r.code + (" (inferred)" if r.inferred else "") for r in cat.implementation_rules],
+            "implementation_rules": [r.code + (" (inferred)" if r.inferred else "")
+                                     + (f" (repealed by {r.repealed_by})" if r.repealed_by else "")
+                                     for r in cat.implementation_rules],
             "editions": [edition_view(repo, rs, day) for rs in repo.editions(cat.id)]}
 
 
@@ -131,6 +133,7 @@ def list_labels(category: CategoryId, services: ServicesDep, _who: AnyRole, toda
     labels = []
     for lab in rs.labels:
         data = lab.model_dump(mode="json", exclude_none=True)
+        data["clause"] = lab.clause_on(day)  # a label's basis can change by date (the 2026 Measures)
         data["in_default_scope"] = lab.id in scope
         labels.append(data)
     return {"category": category, "ruleset_id": rs.id, "standard": rs.standard, "version": repo.versions[rs.id],

@@ -31,6 +31,10 @@ def test_categories_with_their_editions(client: TestClient, app: FastAPI, org: O
     early = client.get("/v1/categories?as_of=2018-06-30", headers=org.headers("rule_author")).json()
     early_coatings = next(c for c in early["categories"] if c["id"] == "coatings")
     assert all(not e["accepted"] for e in early_coatings["editions"])  # GB/T 35602-2017 took effect 2018-07-01
+    # 26 categories; the repealed 2020 rules say so
+    assert len(body["categories"]) == 26
+    paper = next(c for c in body["categories"] if c["id"] == "paper")
+    assert paper["implementation_rules"] == ["CNCA-CGP-12-2020 (repealed by CNCA 公告2021年第7号)", "CNCA-CGP-12:2021"]
 
 
 def test_category_detail_and_unknown_category(client: TestClient, org: Org) -> None:
@@ -65,9 +69,14 @@ def test_criteria_and_labels_of_the_edition_in_force(client: TestClient, app: Fa
     assert [c["id"] for c in crit["criteria"]] == [c.id for c in rs.criteria]
     formaldehyde = next(c for c in crit["criteria"] if c["id"] == "formaldehyde")
     assert formaldehyde["requirement"] == "≤ 100 mg/kg" and formaldehyde["limit_shipped"] is True
-    assert formaldehyde["provenance"]["status"] == "confirmed"
+    assert formaldehyde["provenance"]["status"] == "secondary"
     labels = client.get(f"/v1/categories/coatings/labels?as_of={AS_OF}", headers=h).json()
     assert {lab["id"]: lab["in_default_scope"] for lab in labels["labels"]}["green_product"] is True
+    # the label's basis is the one in force on `as_of`: the 2026 Measures, the 2019 label measures before 2026
+    clause = {lab["id"]: lab["clause"] for lab in labels["labels"]}["green_product"]
+    assert "绿色产品认证与标识管理办法" in clause and "2019年第20号" not in clause
+    before = client.get("/v1/categories/coatings/labels?as_of=2025-12-31", headers=h).json()
+    assert "2019年第20号" in {lab["id"]: lab["clause"] for lab in before["labels"]}["green_product"]
     named = client.get(f"/v1/categories/coatings/criteria?as_of={AS_OF}&edition=GB/T 35602-2017", headers=h)
     assert named.status_code == 200
     too_early = client.get("/v1/categories/coatings/criteria?as_of=2000-01-01", headers=h)

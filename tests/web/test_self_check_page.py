@@ -140,7 +140,11 @@ def test_incomplete_example_report_shows_outcome_margin_and_missing_evidence(ui:
     assert phthalates.locator(".margin-value").inner_text() == "+60 mg/kg"
     assert "40 mg/kg" in phthalates.locator(".measured").inner_text()
     assert "0.004 %" in phthalates.locator(".measured").inner_text()
-    assert phthalates.locator(".limit").inner_text() == "≤ 100 mg/kg"
+    assert phthalates.locator(".limit").inner_text().splitlines()[0] == "≤ 100 mg/kg"
+    # next to the number, how strong its source is (the decision's `limit_status`)
+    strength = phthalates.locator(".limit .strength")
+    assert strength.get_attribute("data-strength") == "secondary"
+    assert strength.inner_text() == "source: a summary of the standard"
     assert "邻苯二甲酸酯" in phthalates.locator(".clause").inner_text()
     assert "40 mg/kg is 40 % of the maximum 100 mg/kg" == phthalates.locator("svg.bar").get_attribute("aria-label")
     # the missing formaldehyde test is a checklist item, and nothing else is missing
@@ -316,19 +320,19 @@ def test_uploading_a_yaml_file(ui: Any, server: Server) -> None:
 
 
 def test_uploading_a_json_file(ui: Any, server: Server, tmp_path: Path) -> None:
-    data = load(EXAMPLES / "textiles" / "granted.yaml")
+    data = load(EXAMPLES / "textiles" / "refused-factory-inspection.yaml")
     path = tmp_path / "textiles.json"
     path.write_text(json.dumps(data, default=str, ensure_ascii=False), encoding="utf-8")
     open_page(ui, server)
     ui.set_input_files("#upload-file", str(path))
     status, body = submit(ui, "#upload-submit")
     assert status == 200
-    case = next(c for p, c in CASES if p == EXAMPLES / "textiles" / "granted.yaml")  # without the overlay
+    case = next(c for p, c in CASES if p == EXAMPLES / "textiles" / "refused-factory-inspection.yaml")
     assert ui.get_attribute("#outcome", "data-outcome") == body["decision"]["outcome"] == case["outcome"]
-    assert body["decision"] == api_decision(server, EXAMPLES / "textiles" / "granted.yaml", AS_OF)
+    assert body["decision"] == api_decision(server, EXAMPLES / "textiles" / "refused-factory-inspection.yaml", AS_OF)
     assert "Textiles" in ui.inner_text("#report .summary")
     # a limit no source gives is said so, not invented
-    assert "the limit value is not known here" in row(ui, "formaldehyde_infant").inner_text()
+    assert "the limit value is not known here" in row(ui, "resource_indicators").inner_text()
 
 
 def test_a_grade_label_shows_the_grade_proven_and_the_better_grade_a_test_could_prove(ui: Any, server: Server,

@@ -137,6 +137,16 @@ export function closenessBar(c) {
   return null;
 }
 
+// The limit and, under it, how strong its source is (`limit_status`: primary, secondary, unconfirmed, default).
+function limitCell(c) {
+  const cell = h("td", { class: "limit" }, c.requirement);
+  if (c.limit_status && c.limit_status !== "none") {
+    cell.append(h("br"), h("span", { class: `small strength strength-${c.limit_status}`, dataset: { strength: c.limit_status },
+      text: t(`strength_${c.limit_status}`) }));
+  }
+  return cell;
+}
+
 function criteriaTable(d, attributes, cur) {
   const head = h("tr", {}, ...["col_criterion", "col_verdict", "col_measured", "col_limit", "col_margin",
     "col_closeness", "col_clause"].map((k) => h("th", { scope: "col", text: t(k) })));
@@ -150,7 +160,7 @@ function criteriaTable(d, attributes, cur) {
     if (c.detail && c.verdict !== "pass") verdictCell.append(h("span", { class: "small detail", text: c.detail }));
     const bar = closenessBar(c);
     body.append(h("tr", { dataset: { criterion: c.id, verdict: c.verdict } },
-      nameCell, verdictCell, measuredCell(c), h("td", { class: "limit", text: c.requirement }), marginCell(c),
+      nameCell, verdictCell, measuredCell(c), limitCell(c), marginCell(c),
       h("td", { class: "closeness" }, bar || "—"),
       h("td", { class: "clause" }, c.clause, c.source ? h("span", { class: "small source", text: c.source }) : null)));
   }
