@@ -150,7 +150,9 @@ def register(sub: Any) -> None:
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
     p = keys.add_parser("create", help="create a key and print its token (shown once)")
     p.add_argument("--organisation", "--org", required=True)
-    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument("--role", required=True, choices=ROLES,
+                   help="an administrator manages its own organisation's keys over HTTP; an operator (made only "
+                        "here) every organisation's")
     p.add_argument("--name", help="a note to recognise the key by")
     p.add_argument("--database-url", help=db_help)
     p.add_argument("--format", choices=("text", "json"), default="text")

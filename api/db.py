@@ -35,9 +35,12 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: SQLite's busy timeout alone
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["Base", "ApiKey", "RuleSetSnapshot", "DecisionRecord", "Database", "make_engine", "utcnow", "ROLES"]
+__all__ = ["Base", "ApiKey", "RuleSetSnapshot", "DecisionRecord", "Database", "make_engine", "utcnow", "ROLES",
+           "API_ROLES"]
 
-ROLES = ("certification_body", "manufacturer", "rule_author", "administrator")
+ROLES = ("certification_body", "manufacturer", "rule_author", "administrator", "operator")
+# the roles a key made over HTTP may have: an operator key (service-wide) is made only on the server, by the CLI
+API_ROLES = ROLES[:-1]
 
 
 def utcnow() -> dt.datetime:

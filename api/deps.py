@@ -15,7 +15,7 @@ from .schemas import IDEMPOTENCY_KEY_PATTERN
 from .service import Services
 
 __all__ = ["ServicesDep", "TodayDep", "AsOf", "IdempotencyKey", "AnyRole", "CertificationBody", "Manufacturer",
-           "RuleAuthor", "Administrator", "get_services", "get_today", "get_principal", "require"]
+           "RuleAuthor", "KeyManager", "get_services", "get_today", "get_principal", "require"]
 
 
 # The dependencies are `async def`: FastAPI runs a plain `def` dependency in its thread pool, a hop that cost
@@ -66,5 +66,6 @@ def require(*roles: str) -> Callable[[Principal], Coroutine[Any, Any, Principal]
 AnyRole = Annotated[Principal, Depends(get_principal)]
 CertificationBody = Annotated[Principal, Depends(require("certification_body"))]
 Manufacturer = Annotated[Principal, Depends(require("manufacturer"))]
-RuleAuthor = Annotated[Principal, Depends(require("rule_author", "administrator"))]
-Administrator = Annotated[Principal, Depends(require("administrator"))]
+RuleAuthor = Annotated[Principal, Depends(require("rule_author", "administrator", "operator"))]
+# an administrator manages its own organisation's keys, the operator every organisation's (api.keys.manages)
+KeyManager = Annotated[Principal, Depends(require("administrator", "operator"))]

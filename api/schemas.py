@@ -14,11 +14,13 @@ __all__ = [
     "CriterionOut", "LabelOut", "EditionCriteria", "EditionLabels", "RuleSetVersionOut", "RuleSetList",
     "RuleSetSnapshotOut", "ValidationReport", "DecisionOut", "EvaluationOut", "EvaluationDetail", "EvaluationSummary",
     "EvaluationPage", "Reproduction", "BatchItemIn", "EvaluationBatchIn", "SelfCheckBatchIn", "BatchItemOut",
-    "BatchOut", "KeyCreateIn", "KeyOut", "KeyCreated", "Health", "Readiness", "Role", "Outcome",
+    "BatchOut", "KeyCreateIn", "KeyOut", "KeyCreated", "Health", "Readiness", "Role", "ApiRole", "Outcome",
     "APPLICATION_REF", "APPLICATION_MARKER", "IDEMPOTENCY_KEY_PATTERN",
 ]
 
-Role = Literal["certification_body", "manufacturer", "rule_author", "administrator"]
+Role = Literal["certification_body", "manufacturer", "rule_author", "administrator", "operator"]
+# the roles a key made over HTTP may have (api.db.API_ROLES): operator keys are made on the server only
+ApiRole = Literal["certification_body", "manufacturer", "rule_author", "administrator"]
 Outcome = Literal["granted", "refused", "incomplete"]
 Scalar = int | float | str | bool
 # printable ASCII: what clients put in a header, and nothing a database refuses to store (NUL)
@@ -425,8 +427,10 @@ class KeyCreateIn(_In):
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [
         {"organisation": "CQC", "role": "certification_body", "name": "evaluation desk"}]})
 
-    organisation: str = Field(min_length=1, max_length=200, pattern=_NAME_PATTERN)
-    role: Role
+    organisation: str | None = Field(default=None, min_length=1, max_length=200, pattern=_NAME_PATTERN,
+                                     description="default: the caller's; an administrator may name only its own")
+    role: ApiRole = Field(description="operator keys are made only on the server: `greencert keys create --role "
+                                      "operator`")
     name: str | None = Field(default=None, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
 
 
