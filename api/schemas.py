@@ -367,15 +367,25 @@ class EvaluationPage(_Out):
 
 
 class Reproduction(_Out):
-    model_config = ConfigDict(frozen=True, json_schema_extra={"examples": [examples.REPRODUCTION]})
+    """A re-run of a recorded decision with the rule-set content it was made with. A record that can no longer
+    be re-run (its application is refused today, its stored rule set cannot be rebuilt) says so as data:
+    `reproducible: false`, `reproduced: null` and the diagnostics of the refusal in `reason`."""
+
+    model_config = ConfigDict(frozen=True, json_schema_extra={"examples": [examples.REPRODUCTION,
+                                                                           examples.REPRODUCTION_REFUSED]})
 
     id: str
-    identical: bool = Field(description="the re-run with the recorded rule-set version gave the same decision")
+    reproducible: bool = Field(description="the re-run could be made (false: see `reason`)")
+    identical: bool = Field(description="the re-run with the recorded rule-set version gave the same decision "
+                                        "(false when it could not be made)")
     ruleset_version: str
     as_of: dt.date
-    differences: list[str] = Field(description="paths where the re-run differs (empty when identical)")
+    differences: list[str] = Field(description="paths where the re-run differs (empty when identical, or when "
+                                               "there was no re-run)")
     stored: DecisionOut
-    reproduced: DecisionOut
+    reproduced: DecisionOut | None = Field(description="the re-run's decision; null when it could not be made")
+    reason: ErrorBody | None = Field(default=None, description="why the re-run could not be made: the "
+                                                               "diagnostics it was refused with; null when it was made")
 
 
 # ------------------------------------------------------------------------------------------------ batch

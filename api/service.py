@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 from sqlalchemy import Select, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -30,7 +31,7 @@ from .settings import Settings
 
 __all__ = ["Services", "Submission", "Outcome", "Filters", "BatchResult", "load_repository", "parse_body",
            "from_data", "yaml_has_aliases", "submit", "submit_batch", "get_record", "superseded_by", "list_records",
-           "reevaluate", "reproduce", "record_view", "summary_view", "stored_snapshot", "MAX_MAGNITUDE",
+           "reevaluate", "reproduce", "reproduction_view", "record_view", "summary_view", "stored_snapshot", "MAX_MAGNITUDE",
            "DEFAULT_PAGE", "MAX_PAGE"]
 
 DEFAULT_PAGE = 50
@@ -591,25 +592,51 @@ def reevaluate(services: Services, principal: Principal, record_id: str, *, as_o
 
 @dataclass(frozen=True)
 class ReproductionResult:
+    """`reproduced` is None when the re-run could not be made; `reason` then says why."""
+
     record: DecisionRecord
     reproduced: dict[str, Any] | None
     differences: list[str]
+    reason: Sequence[Diagnostic] = ()
 
 
 def reproduce(services: Services, principal: Principal, record_id: str) -> ReproductionResult:
-    """Re-run a recorded decision with the rule-set content it was made with (its stored snapshot)."""
+    """Re-run a recorded decision with the rule-set content it was made with (its stored snapshot). A record
+    that cannot be re-run any more is reported with the diagnostics of the refusal, never as an error."""
     rec = get_record(services.db, principal, record_id, binding=True)
-    repo = services.snapshot_repository(rec.ruleset_version)
-    if repo is None:  # pragma: no cover - the foreign key makes this impossible
-        raise ApiError.one(409, "snapshot_missing", f"rule-set version `{rec.ruleset_version}` is not stored")
+    try:
+        repo = services.snapshot_repository(rec.ruleset_version)
+    except (ValidationError, ValueError, KeyError, TypeError) as e:
+        # the snapshot was written by an earlier greencert whose models or version hash differ from this one's
+        return ReproductionResult(rec, None, [], [Diagnostic(
+            "snapshot_unreadable", f"the rule-set version `{rec.ruleset_version}` stored with this record cannot be "
+            f"rebuilt by this version of greencert ({_first_line(e)})",
+            hint="re-run it with the greencert release that made it")])
+    if repo is None:  # the foreign key makes this impossible, short of a database edited by hand
+        return ReproductionResult(rec, None, [], [Diagnostic(
+            "snapshot_missing", f"the rule-set version `{rec.ruleset_version}` of this record is not stored")])
     try:
         sub = from_data(rec.application)
         decision = repo.check(sub.app, sub.doc, rec.as_of, binding=rec.binding)
     except (ApiError, DiagnosticError) as e:
-        diags = e.diagnostics
-        return ReproductionResult(rec, None, [f"re-run refused the application: {d.message}" for d in diags])
+        return ReproductionResult(rec, None, [], e.diagnostics)
     reproduced = json.loads(json.dumps(decision.to_dict()))
     return ReproductionResult(rec, reproduced, list(_differences(rec.decision, reproduced)))
+
+
+def reproduction_view(result: ReproductionResult) -> dict[str, Any]:
+    """The `Reproduction` answer: a report, whether or not the re-run could be made."""
+    rec = result.record
+    made = result.reproduced is not None
+    return {"id": rec.id, "reproducible": made, "identical": made and not result.differences,
+            "ruleset_version": rec.ruleset_version, "as_of": rec.as_of, "differences": result.differences,
+            "stored": rec.decision, "reproduced": result.reproduced,
+            "reason": None if made else {"diagnostics": [d.to_dict() for d in result.reason]}}
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return (text[0] if text else type(e).__name__)[:200]
 
 
 def _differences(a: Any, b: Any, path: str = "") -> Iterator[str]:

@@ -137,10 +137,8 @@ def reevaluate(evaluation_id: RecordId, response: Response, services: ServicesDe
 
 
 @router.get("/{evaluation_id}/reproduction", response_model=Reproduction, responses=responses(404, 422),
-            summary="Re-run a recorded decision with the rule-set version it was made with; it must be identical")
+            summary="Re-run a recorded decision with the rule-set version it was made with; it must be identical",
+            description="A record that can no longer be re-run is answered 200 too, with `reproducible: false`, "
+                        "`reproduced: null` and the diagnostics of the refusal in `reason`.")
 def reproduce(evaluation_id: RecordId, services: ServicesDep, principal: CertificationBody) -> dict[str, Any]:
-    result = service.reproduce(services, principal, evaluation_id)
-    rec = result.record
-    return {"id": rec.id, "identical": not result.differences and result.reproduced is not None,
-            "ruleset_version": rec.ruleset_version, "as_of": rec.as_of, "differences": result.differences,
-            "stored": rec.decision, "reproduced": result.reproduced}
+    return service.reproduction_view(service.reproduce(services, principal, evaluation_id))
