@@ -16,7 +16,9 @@ from engine.schema_check import load_schema
 from . import web
 from .db import Database
 from .errors import BodyLimitMiddleware, install_error_handlers
+from .middleware import BodyDeadlineMiddleware, InternalErrorMiddleware
 from .migrate import upgrade
+from .ratelimit import FailedAuthLimiter
 from .routers import catalogue, evaluations, health, keys, rulesets, self_checks
 from .schemas import APPLICATION_MARKER, APPLICATION_REF
 from .service import Services, load_repository
@@ -90,8 +92,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   openapi_tags=[{"name": "catalogue"}, {"name": "evaluations"}, {"name": "self-checks"},
                                 {"name": "rule sets"}, {"name": "keys"}, {"name": "health"}])
     app.state.services = services
+    app.state.auth_limiter = FailedAuthLimiter(settings.auth_failure_limit, settings.auth_failure_window_seconds)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyDeadlineMiddleware, seconds=settings.body_timeout_seconds)
+    app.add_middleware(InternalErrorMiddleware)  # the outermost of ours: it answers what the others raise
     for module in (catalogue, evaluations, self_checks, rulesets, keys, health, web):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

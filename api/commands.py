@@ -58,7 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     db.dispose()
     print(f"greencert: serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s), "
           f"database {_redact(settings.database_url)}", file=sys.stderr)
-    return serve(settings.host, settings.port, settings.workers, args.log_level)
+    return serve(settings.host, settings.port, settings.workers, args.log_level, settings.header_timeout_seconds)
 
 
 def _redact(url: str) -> str:

@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .errors import ApiError
 from .keys import Principal, authenticate
+from .ratelimit import FailedAuthLimiter
 from .schemas import IDEMPOTENCY_KEY_PATTERN
 from .service import Services
 
@@ -42,14 +43,20 @@ IdempotencyKey = Annotated[str | None, Header(
 _bearer = HTTPBearer(auto_error=False, description="an API key made with `greencert keys create`")
 
 
-async def get_principal(services: ServicesDep,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+async def get_principal(request: Request, services: ServicesDep,
+                        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise ApiError.one(401, "unauthenticated", "this endpoint needs an API key",
                            hint="send `Authorization: Bearer <key>`", headers=challenge)
     principal = authenticate(services.db, credentials.credentials)
     if principal is None:
+        limiter: FailedAuthLimiter = request.app.state.auth_limiter
+        wait = limiter.failed(request.client.host if request.client else "")
+        if wait:
+            raise ApiError.one(429, "too_many_failed_authentications",
+                               "too many failed authentications from this address", headers={"Retry-After": str(wait)},
+                               hint=f"check the API key; retry after {wait} s")
         raise ApiError.one(401, "invalid_api_key", "the API key is unknown or revoked", headers=challenge)
     return principal
 

@@ -52,6 +52,21 @@ class Settings(BaseSettings):
     max_batch_items: int = Field(default=100, ge=1, le=10_000)
     auto_migrate: bool = Field(default=True, description="bring the database schema to the newest revision on start")
 
+    # --- abuse limits (docs/api.md, "Abuse limits"): per worker process, per client address -----------------
+    auth_failure_limit: int = Field(
+        default=20, ge=1, le=1_000_000,
+        description="failed authentications (unknown, revoked or malformed keys) a client address may make "
+                    "within `auth_failure_window_seconds`; beyond it they are answered 429 with Retry-After")
+    auth_failure_window_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    header_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=600,
+        description="a request's line and headers must have arrived this long after they began (or after the "
+                    "connection opened); else 408 and the connection is closed")
+    body_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=3_600,
+        description="a request's body must have arrived this long after its headers; else 408 and the "
+                    "connection is closed")
+
     @field_validator("rules_dirs", "overlay_dirs", mode="before")
     @classmethod
     def _paths(cls, value: Any) -> Any:

@@ -10,7 +10,7 @@ from fastapi import Response
 from ..examples import APPLICATION_EXAMPLES
 from ..schemas import APPLICATION_REF, ErrorBody
 
-__all__ = ["ERRORS", "AUTH_ERRORS", "APPLICATION_BODY", "responses", "json_response"]
+__all__ = ["ERRORS", "AUTH_ERRORS", "APPLICATION_BODY", "YAML_APPLICATION_SCHEMA", "responses", "json_response"]
 
 _DESCRIPTIONS = {
     401: "no API key, or an unknown or revoked one",
@@ -52,11 +52,19 @@ evidence:
         - {indicator: benzene, value: 20, unit: mg/kg}
 """
 
+# The YAML body is text on the wire (a JSON Schema of the parsed document would tell generators to send YAML
+# mappings that are not there yet): a string whose content, read as YAML, is an `Application`.
+YAML_APPLICATION_SCHEMA: dict[str, Any] = {
+    "type": "string", "contentMediaType": "application/yaml", "contentSchema": APPLICATION_REF,
+    "description": "a UTF-8 YAML document of the `Application` schema (the same fields as the JSON body); "
+                   "its diagnostics carry line and column; anchors and aliases are refused"}
+
 APPLICATION_BODY: dict[str, Any] = {"requestBody": {
     "required": True,
-    "description": "a `greencert/application@1` document, as JSON or as YAML (YAML diagnostics carry line and column)",
+    "description": "a `greencert/application@1` document, as JSON (`application/json`) or as YAML "
+                   "(`application/yaml`; also `application/x-yaml`, `text/yaml`)",
     "content": {
         "application/json": {"schema": APPLICATION_REF, "examples": APPLICATION_EXAMPLES},
-        "application/yaml": {"schema": {"type": "string"}, "examples": {"yaml": {"value": _YAML_EXAMPLE}}},
+        "application/yaml": {"schema": YAML_APPLICATION_SCHEMA, "examples": {"yaml": {"value": _YAML_EXAMPLE}}},
     },
 }}
