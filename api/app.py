@@ -21,7 +21,7 @@ from .migrate import upgrade
 from .ratelimit import FailedAuthLimiter
 from .routers import catalogue, evaluations, health, keys, rulesets, self_checks
 from .schemas import APPLICATION_MARKER, APPLICATION_REF
-from .service import Services, load_repository
+from .service import Services, load_overlaid, load_repository
 from .settings import Settings, get_settings
 
 __all__ = ["create_app", "app_from_environment", "API_VERSION"]
@@ -72,13 +72,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service. The rule sets load here (invalid rules stop it with their diagnostics); the
     database schema is brought up to date when the app starts (`settings.auto_migrate`)."""
     settings = settings or get_settings()
-    services = Services(settings=settings, db=Database(settings.database_url), repository=load_repository(settings))
+    services = Services(settings=settings, db=Database(settings.database_url), repository=load_repository(settings),
+                        overlaid=load_overlaid(settings))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.auto_migrate:
             upgrade(services.db.engine)
-        services.repository.compile_all()
+        for repo in (services.repository, *services.overlaid.values()):
+            repo.compile_all()
         # What is loaded now lives as long as the process: moved out of the collector's reach, so that full
         # collections under load do not walk the catalogue, the models and the compiled plans again and again.
         gc.collect()

@@ -174,6 +174,9 @@ class RuleSetVersionOut(_Out):
     accepted_until: dt.date | None
     current: bool
     version: str
+    overlays: list[str] = Field(default=[], description="ids of the overlays merged into this version (empty: the "
+                                                        "shipped rule set)")
+    organisation: str | None = Field(default=None, description="the organisation owning those overlays")
 
 
 class RuleSetList(_Out):

@@ -44,7 +44,11 @@ class Settings(BaseSettings):
     catalog_dir: Path = Field(default_factory=default_catalog_dir)
     rules_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=lambda: [default_rules_dir()])
     overlay_dirs: Annotated[list[Path], NoDecode] = Field(
-        default_factory=list, description="certification bodies' own limit values (overlay files)")
+        default_factory=list, description="a certification body's own limit values (overlay files)")
+    overlay_organisation: str | None = Field(
+        default=None, min_length=1, max_length=200,
+        description="the organisation owning the overlays: only its keys (and the operator's) read and evaluate "
+                    "with them; required with `overlay_dirs`")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, le=64)

@@ -92,3 +92,17 @@ def test_serve_refuses_invalid_rules(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "bad.yaml" in capsys.readouterr().err
     monkeypatch.undo()
     assert "GREENCERT_DATABASE_URL" not in os.environ
+
+
+def test_serve_refuses_overlays_without_an_owner(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("GREENCERT_OVERLAY_DIRS", "GREENCERT_OVERLAY_ORGANISATION", "GREENCERT_DATABASE_URL"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    overlays = Path(__file__).resolve().parents[2] / "examples" / "overlays" / "paper"
+    code = main(["serve", "--overlay", str(overlays), "--database-url", f"sqlite:///{tmp_path / 'g.db'}",
+                 "--port", "0"])
+    assert code == 3
+    assert "overlay_owner_missing" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert "GREENCERT_OVERLAY_DIRS" not in os.environ
