@@ -165,20 +165,22 @@ def _too_large(limit: int) -> Diagnostic:
 
 
 def allowed_methods(request: Request, fallback: str | None = None) -> list[str]:
-    """Every method the API serves at this request's path, from its OpenAPI document: Starlette's 405 names the
+    """The methods of the resource at this request's path, from the OpenAPI document: Starlette's 405 names the
     methods of the first route whose path matched only (`Allow: POST` for `PUT /v1/evaluations`, which also
-    serves GET). Paths outside the document (the page, /docs) keep Starlette's answer, `fallback`."""
+    serves GET). When several paths match, the most specific one is the resource (`/v1/evaluations/batch`, not
+    `/v1/evaluations/{evaluation_id}`). Paths outside the document (the page, /docs) keep Starlette's answer."""
     app = request.app
-    templates: list[tuple[re.Pattern[str], list[str]]] | None = getattr(app.state, "allow_templates", None)
+    templates: list[tuple[re.Pattern[str], int, list[str]]] | None = getattr(app.state, "allow_templates", None)
     if templates is None:
-        templates = [(compile_path(path)[0], [m.upper() for m in item if m.upper() in _METHODS])
+        templates = [(compile_path(path)[0], path.count("{"), [m.upper() for m in item if m.upper() in _METHODS])
                      for path, item in app.openapi().get("paths", {}).items()]
         app.state.allow_templates = templates
     path = request.scope.get("path", "")
-    methods = {m for regex, ms in templates if regex.match(path) for m in ms}
-    if not methods:
+    matching = [(parameters, methods) for regex, parameters, methods in templates if regex.match(path)]
+    if not matching:
         return [m.strip() for m in (fallback or "").split(",") if m.strip()]
-    return sorted(methods)
+    fewest = min(parameters for parameters, _ in matching)
+    return sorted({m for parameters, methods in matching if parameters == fewest for m in methods})
 
 
 _METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"})

@@ -20,7 +20,7 @@ from ..schemas import (
     Outcome,
     Reproduction,
 )
-from .common import APPLICATION_BODY, json_response, responses
+from .common import APPLICATION_BODY, BODY, json_response, responses
 
 __all__ = ["router", "RecordId", "list_query", "batch_view", "outcome_view", "outcome_response", "check_batch_size"]
 
@@ -71,7 +71,7 @@ def list_query(services: service.Services, principal: Principal, binding: bool, 
 
 @router.post("", status_code=201, response_model=EvaluationOut, openapi_extra=APPLICATION_BODY,
              responses={200: {"model": EvaluationOut, "description": "replayed: the record first made with this "
-                              "Idempotency-Key"}, **responses(404, 413, 415, 422)},
+                              "Idempotency-Key"}, **responses(*BODY, 404, 415, 422)},
              summary="Evaluate an application and record the binding decision")
 async def submit(request: Request, services: ServicesDep, principal: CertificationBody,
                  today: TodayDep, as_of: AsOf = None, idempotency_key: IdempotencyKey = None,
@@ -100,7 +100,7 @@ def list_evaluations(services: ServicesDep, principal: CertificationBody,
                       offset=offset)
 
 
-@router.post("/batch", response_model=BatchOut, responses=responses(413, 422),
+@router.post("/batch", response_model=BatchOut, responses=responses(*BODY, 422),
              summary="Evaluate many applications; a result or the diagnostics for each item")
 def submit_batch(payload: EvaluationBatchIn, services: ServicesDep, principal: CertificationBody, today: TodayDep,
                  as_of: AsOf = None) -> dict[str, Any]:

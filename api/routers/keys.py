@@ -13,7 +13,7 @@ from ..deps import KeyManager, ServicesDep
 from ..errors import ApiError, not_found
 from ..keys import Principal
 from ..schemas import KeyCreated, KeyCreateIn, KeyOut
-from .common import responses
+from .common import BODY, responses
 
 __all__ = ["router", "key_view"]
 
@@ -43,7 +43,7 @@ def list_keys(services: ServicesDep, principal: KeyManager,
             if keys.manages(principal, k.organisation, k.role)]
 
 
-@router.post("", status_code=201, response_model=KeyCreated, responses=responses(422),
+@router.post("", status_code=201, response_model=KeyCreated, responses=responses(*BODY, 422),
              summary="Create a key for your organisation (the operator: for any); the token is in this response only")
 def create_key(payload: KeyCreateIn, services: ServicesDep, principal: KeyManager) -> dict[str, Any]:
     organisation = payload.organisation or principal.organisation

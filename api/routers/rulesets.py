@@ -20,7 +20,7 @@ from ..keys import OPERATOR, Principal
 from ..schemas import RuleSetList, RuleSetSnapshotOut, ValidationReport
 from ..service import Services, stored_snapshot, used_version, yaml_has_aliases
 from ..settings import Settings
-from .common import responses
+from .common import BODY, responses
 
 __all__ = ["router", "validate_rule_file", "may_read_version"]
 
@@ -142,7 +142,7 @@ def _report(kind: str, ids: list[str], diags: list[Diagnostic]) -> dict[str, Any
     return {"ok": False, "kind": kind, "ids": ids, "diagnostics": [d.to_dict() for d in diags]}
 
 
-@router.post("/validate", response_model=ValidationReport, responses=responses(413, 422),
+@router.post("/validate", response_model=ValidationReport, responses=responses(*BODY, 422),
              summary="Validate an uploaded rule-set or catalogue file and get every diagnostic (rule authors)",
              openapi_extra={"requestBody": {"content": {"multipart/form-data": {
                  "examples": {"broken": {"value": {"file": RULE_FILE}}}}}}})
