@@ -63,19 +63,21 @@ class Intended:
     statuses: frozenset[int]
     codes: frozenset[str] = frozenset()  # the response's diagnostic codes must all be among these (if given)
     operations: str = ".*"  # a regular expression on "METHOD /path"
+    items_refused: bool = False  # a batch answer: some item was refused (status 4xx) in it
 
     def matches(self, f: Failure) -> bool:
         return (f.check == self.check and f.status in self.statuses
                 and (not self.codes or (bool(f.codes) and set(f.codes) <= self.codes))
-                and re.fullmatch(self.operations, f.operation) is not None)
+                and re.fullmatch(self.operations, f.operation) is not None
+                and (not self.items_refused or any(400 <= s < 500 for s in f.item_statuses)))
 
 
 # The engine's checks of an application that a JSON Schema cannot express: references to the catalogue and the
-# rule set, units, dates, values beyond the storable (docs/diagnostics.md); and the Idempotency-Key contract.
-_SEMANTIC = frozenset({
-    "application_reference_error", "application_unit_error", "application_value_error", "application_schema_error",
-    "application_date_error", "edition_not_in_force", "idempotency_key_reused", "unknown_category",
-    "yaml_alias_refused", "yaml_syntax_error", "yaml_duplicate_key", "json_value_error"})
+# rule set, units, dates in force, values beyond what a double or a unit conversion holds; and the Idempotency-Key
+# contract. (`application_schema_error` is not among them: a schema-valid application refused by the engine's
+# own schema would be a disagreement between the two, a bug.)
+_SEMANTIC = frozenset({"application_reference_error", "application_unit_error", "application_value_error",
+                       "edition_not_in_force", "idempotency_key_reused", "json_value_error"})
 
 INTENDED: tuple[Intended, ...] = (
     Intended(
@@ -91,6 +93,17 @@ INTENDED: tuple[Intended, ...] = (
         "a batch may hold at most GREENCERT_MAX_BATCH_ITEMS items (100): more are refused with `batch_too_large`; "
         "the limit is a setting, so the schema does not carry it",
         frozenset({422}), frozenset({"batch_too_large"}), r"POST /v1/(evaluations|self-checks)/batch"),
+    Intended(
+        "batch_items", "negative_data_rejection",
+        "a batch answers 200 with a result or the diagnostics for each item: an item that violates the application "
+        "schema is refused on its own (its `status` 422 and its diagnostics), the other items are decided",
+        frozenset({200}), operations=r"POST /v1/(evaluations|self-checks)/batch", items_refused=True),
+    Intended(
+        "uploaded_file_is_bytes", "negative_data_rejection",
+        "the rule file upload is a multipart file, whose content is bytes whatever schemathesis generated for it (a "
+        "number, an object): every upload is answered with its validation report (200, `ok: false` and the "
+        "diagnostics for a file that is no rule set)",
+        frozenset({200}), operations=r"POST /v1/rulesets/validate"),
     Intended(
         "body_limit", "positive_data_acceptance",
         "a body over GREENCERT_MAX_BODY_BYTES (2 MB) is refused with 413 before it is read; a setting, not a "
@@ -126,6 +139,7 @@ class Failure:
     codes: list[str]
     request: str
     body: str
+    item_statuses: list[int] = field(default_factory=list)
 
     def key(self) -> tuple[str, str, int | None, tuple[str, ...]]:
         return self.check, self.operation, self.status, tuple(self.codes)
@@ -178,14 +192,20 @@ def read_report(path: Path, backend: str, role: str) -> tuple[int, list[Failure]
                 request = interaction.get("request") or {}
                 body = _decode(response.get("content"))
                 try:
-                    codes = [d["code"] for d in json.loads(body)["diagnostics"]]
-                except (ValueError, KeyError, TypeError):
-                    codes = []
+                    document = json.loads(body)
+                except ValueError:
+                    document = None
+                codes: list[str] = []
+                items: list[Any] = []
+                if isinstance(document, dict):
+                    codes = [str(d.get("code")) for d in document.get("diagnostics") or [] if isinstance(d, dict)]
+                    items = [r.get("status") for r in document.get("results") or [] if isinstance(r, dict)]
                 failures.append(Failure(
                     backend, role, check["name"], info.get("code", ""), info.get("title", ""),
                     info.get("operation", recorder.get("label", "")), response.get("status_code"), codes,
                     f"{request.get('method')} {request.get('uri')} "
-                    f"{_decode(request.get('body'))[:300]!r}", body[:500].decode("utf-8", "replace")))
+                    f"{_decode(request.get('body'))[:300]!r}", body[:500].decode("utf-8", "replace"),
+                    [s for s in items if isinstance(s, int)]))
     return len(cases), failures, errors
 
 
@@ -261,7 +281,11 @@ def _run_role(args: argparse.Namespace, base: str, tmp: Path, backend: str, role
 
 
 def run_backend(args: argparse.Namespace, backend: str) -> list[RoleRun]:
-    tmp = Path(tempfile.mkdtemp(prefix=f"greencert-schemathesis-{backend}-"))
+    if args.work_dir is not None:
+        tmp = args.work_dir / backend
+        tmp.mkdir(parents=True, exist_ok=True)
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix=f"greencert-schemathesis-{backend}-"))
     with database(backend, tmp, args.postgres_url) as url:
         env = {**os.environ, "GREENCERT_DATABASE_URL": url, "PYTHONUNBUFFERED": "1",
                "GREENCERT_AUTH_FAILURE_LIMIT": "1000000"}
@@ -288,6 +312,13 @@ def run_backend(args: argparse.Namespace, backend: str) -> list[RoleRun]:
             server.stop()
     print(f"  (reports, outputs and the server log: {tmp})")
     return runs
+
+
+def _saved_run(path: Path) -> RoleRun:
+    _, backend, role = path.stem.split("-", 2)
+    run = RoleRun(backend, role, numbers_as_dates=True)
+    run.cases, run.failures, run.errors = read_report(path, backend, role)
+    return run
 
 
 def summarise(runs: list[RoleRun]) -> dict[str, Any]:
@@ -323,12 +354,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--st-workers", type=int, default=1, help="schemathesis's concurrent workers")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds for one role's run")
     parser.add_argument("--summary", type=Path, help="write the summary as JSON here")
+    parser.add_argument("--reports", type=Path, nargs="+", metavar="DIR",
+                        help="run nothing: sort the failures of the NDJSON reports a run left in DIR again (the "
+                             "fault probes of that run are not repeated: failures of another branch's item count as "
+                             "pending)")
+    parser.add_argument("--work-dir", type=Path, help="for the reports, outputs and server logs (default: a new "
+                                                      "temporary directory, kept)")
     parser.add_argument("--st-option", action="append", default=[],
                         help="passed on to `schemathesis run`, e.g. --st-option=--include-path-regex=^/v1/keys")
     args = parser.parse_args(argv)
 
     backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
-    runs = [run for backend in backends for run in run_backend(args, backend)]
+    if args.reports:
+        runs = [_saved_run(path) for directory in args.reports for path in sorted(directory.glob("report-*.ndjson"))]
+    else:
+        runs = [run for backend in backends for run in run_backend(args, backend)]
     summary = summarise(runs)
     if args.summary:
         args.summary.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -24,7 +24,8 @@ def test_schemathesis_finds_nothing_but_the_intended(backend: str, tmp_path: Pat
     postgres = ["--postgres-url", postgres_url_or_skip()] if backend == "postgres" else []
     summary_path = tmp_path / "summary.json"
     code = schemathesis_run.main(["--backend", backend, *postgres, "--max-examples", str(MAX_EXAMPLES), "--seed", "1",
-                                  "--phases", "examples,fuzzing,stateful", "--summary", str(summary_path)])
+                                  "--phases", "examples,fuzzing,stateful", "--summary", str(summary_path),
+                                  "--work-dir", str(tmp_path)])
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     output = capsys.readouterr().out
     print(output)
