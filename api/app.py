@@ -16,10 +16,12 @@ from engine.schema_check import load_schema
 from . import web
 from .db import Database
 from .errors import BodyLimitMiddleware, install_error_handlers
+from .middleware import BodyDeadlineMiddleware, InternalErrorMiddleware
 from .migrate import upgrade
+from .ratelimit import FailedAuthLimiter
 from .routers import catalogue, evaluations, health, keys, rulesets, self_checks
 from .schemas import APPLICATION_MARKER, APPLICATION_REF
-from .service import Services, load_repository
+from .service import Services, load_overlaid, load_repository
 from .settings import Settings, get_settings
 from .web import docs as web_docs
 
@@ -71,13 +73,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service. The rule sets load here (invalid rules stop it with their diagnostics); the
     database schema is brought up to date when the app starts (`settings.auto_migrate`)."""
     settings = settings or get_settings()
-    services = Services(settings=settings, db=Database(settings.database_url), repository=load_repository(settings))
+    services = Services(settings=settings, db=Database(settings.database_url), repository=load_repository(settings),
+                        overlaid=load_overlaid(settings))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.auto_migrate:
             upgrade(services.db.engine)
-        services.repository.compile_all()
+        for repo in (services.repository, *services.overlaid.values()):
+            repo.compile_all()
         # What is loaded now lives as long as the process: moved out of the collector's reach, so that full
         # collections under load do not walk the catalogue, the models and the compiled plans again and again.
         gc.collect()
@@ -93,8 +97,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   openapi_tags=[{"name": "catalogue"}, {"name": "evaluations"}, {"name": "self-checks"},
                                 {"name": "rule sets"}, {"name": "keys"}, {"name": "health"}])
     app.state.services = services
+    app.state.auth_limiter = FailedAuthLimiter(settings.auth_failure_limit, settings.auth_failure_window_seconds)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyDeadlineMiddleware, seconds=settings.body_timeout_seconds)
+    app.add_middleware(InternalErrorMiddleware)  # the outermost of ours: it answers what the others raise
     for module in (catalogue, evaluations, self_checks, rulesets, keys, health, web, web_docs):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

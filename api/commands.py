@@ -34,7 +34,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from engine import DiagnosticError, format_diagnostic
 
     from .migrate import upgrade
-    from .service import load_repository
+    from .service import load_overlaid, load_repository
     from .serving import serve
 
     # the workers read their settings from the environment: put the command-line choices there
@@ -42,13 +42,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
            "GREENCERT_PORT": None if args.port is None else str(args.port),
            "GREENCERT_WORKERS": None if args.workers is None else str(args.workers),
            "GREENCERT_RULES_DIRS": os.pathsep.join(str(p) for p in args.rules) if args.rules else None,
-           "GREENCERT_OVERLAY_DIRS": os.pathsep.join(str(p) for p in args.overlay) if args.overlay else None}
+           "GREENCERT_OVERLAY_DIRS": os.pathsep.join(str(p) for p in args.overlay) if args.overlay else None,
+           "GREENCERT_OVERLAY_ORGANISATION": args.overlay_organisation}
     for key, value in env.items():
         if value is not None:
             os.environ[key] = value
     settings = Settings()
     try:
-        load_repository(settings)  # refuse to start on invalid rules, with their diagnostics
+        load_repository(settings)  # refuse to start on invalid rules or overlays, with their diagnostics
+        load_overlaid(settings)
     except DiagnosticError as e:
         for d in e.diagnostics:
             print(format_diagnostic(d), file=sys.stderr)
@@ -61,7 +63,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
           f"database {_redact(settings.database_url)}"
           + (" (the default; GREENCERT_DATABASE_URL or --database-url names another)" if default else ""),
           file=sys.stderr)
-    return serve(settings.host, settings.port, settings.workers, args.log_level)
+    return serve(settings.host, settings.port, settings.workers, args.log_level, settings.header_timeout_seconds)
 
 
 def _redact(url: str) -> str:
@@ -145,6 +147,9 @@ def register(sub: Any) -> None:
     p.add_argument("--rules", type=Path, action="append", help="rule-set folder(s) instead of the shipped rules/")
     p.add_argument("--overlay", type=Path, action="append",
                    help="overlay folder(s): a certification body's own limits (or GREENCERT_OVERLAY_DIRS)")
+    p.add_argument("--overlay-organisation", metavar="ORG",
+                   help="the organisation owning the overlays: only its keys (and the operator's) read and evaluate "
+                        "with them (or GREENCERT_OVERLAY_ORGANISATION; required with --overlay)")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     p.set_defaults(func=cmd_serve)
 
@@ -155,7 +160,9 @@ def register(sub: Any) -> None:
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
     p = keys.add_parser("create", help="create a key and print its token (shown once)")
     p.add_argument("--organisation", "--org", required=True)
-    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument("--role", required=True, choices=ROLES,
+                   help="an administrator manages its own organisation's keys over HTTP; an operator (made only "
+                        "here) every organisation's")
     p.add_argument("--name", help="a note to recognise the key by")
     p.add_argument("--database-url", help=db_help)
     p.add_argument("--format", choices=("text", "json"), default="text")

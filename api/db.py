@@ -35,9 +35,12 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: SQLite's busy timeout alone
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["Base", "ApiKey", "RuleSetSnapshot", "DecisionRecord", "Database", "make_engine", "utcnow", "ROLES"]
+__all__ = ["Base", "ApiKey", "RuleSetSnapshot", "DecisionRecord", "Database", "make_engine", "utcnow", "ROLES",
+           "API_ROLES"]
 
-ROLES = ("certification_body", "manufacturer", "rule_author", "administrator")
+ROLES = ("certification_body", "manufacturer", "rule_author", "administrator", "operator")
+# the roles a key made over HTTP may have: an operator key (service-wide) is made only on the server, by the CLI
+API_ROLES = ROLES[:-1]
 
 
 def utcnow() -> dt.datetime:
@@ -140,6 +143,19 @@ def _json_text(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """The database holds every decision and the keys' hashes: a new file is made readable by its owner only
+    (0600; SQLite gives its -wal and -shm files the database file's mode) in a new directory of its owner
+    only (0700). Existing files and directories keep the mode they were given."""
+    # missing parents of the directory get the default mode, as for any tool
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 def make_engine(url: str) -> Engine:
     """SQLite: WAL, synchronous=FULL, foreign keys on, and BEGIN emitted by us so that write transactions
     can take the write lock up front (BEGIN IMMEDIATE) instead of failing to upgrade a read lock.
@@ -149,7 +165,7 @@ def make_engine(url: str) -> Engine:
     replaces it; connections are recycled after 30 minutes."""
     path = _sqlite_file(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_file(path)
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800, json_serializer=_json_text)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},

@@ -11,11 +11,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .errors import ApiError
 from .keys import Principal, authenticate
+from .ratelimit import FailedAuthLimiter
 from .schemas import IDEMPOTENCY_KEY_PATTERN
 from .service import Services
 
 __all__ = ["ServicesDep", "TodayDep", "AsOf", "IdempotencyKey", "AnyRole", "CertificationBody", "Manufacturer",
-           "RuleAuthor", "Administrator", "get_services", "get_today", "get_principal", "require"]
+           "RuleAuthor", "KeyManager", "get_services", "get_today", "get_principal", "require"]
 
 
 # The dependencies are `async def`: FastAPI runs a plain `def` dependency in its thread pool, a hop that cost
@@ -42,14 +43,20 @@ IdempotencyKey = Annotated[str | None, Header(
 _bearer = HTTPBearer(auto_error=False, description="an API key made with `greencert keys create`")
 
 
-async def get_principal(services: ServicesDep,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+async def get_principal(request: Request, services: ServicesDep,
+                        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise ApiError.one(401, "unauthenticated", "this endpoint needs an API key",
                            hint="send `Authorization: Bearer <key>`", headers=challenge)
     principal = authenticate(services.db, credentials.credentials)
     if principal is None:
+        limiter: FailedAuthLimiter = request.app.state.auth_limiter
+        wait = limiter.failed(request.client.host if request.client else "")
+        if wait:
+            raise ApiError.one(429, "too_many_failed_authentications",
+                               "too many failed authentications from this address", headers={"Retry-After": str(wait)},
+                               hint=f"check the API key; retry after {wait} s")
         raise ApiError.one(401, "invalid_api_key", "the API key is unknown or revoked", headers=challenge)
     return principal
 
@@ -66,5 +73,6 @@ def require(*roles: str) -> Callable[[Principal], Coroutine[Any, Any, Principal]
 AnyRole = Annotated[Principal, Depends(get_principal)]
 CertificationBody = Annotated[Principal, Depends(require("certification_body"))]
 Manufacturer = Annotated[Principal, Depends(require("manufacturer"))]
-RuleAuthor = Annotated[Principal, Depends(require("rule_author", "administrator"))]
-Administrator = Annotated[Principal, Depends(require("administrator"))]
+RuleAuthor = Annotated[Principal, Depends(require("rule_author", "administrator", "operator"))]
+# an administrator manages its own organisation's keys, the operator every organisation's (api.keys.manages)
+KeyManager = Annotated[Principal, Depends(require("administrator", "operator"))]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -13,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine import Diagnostic
@@ -20,13 +22,14 @@ from engine.schema_check import field_path
 
 from .recorder import RecorderClosed
 
-__all__ = ["ApiError", "BodyTooLarge", "BodyLimitMiddleware", "error_body", "install_error_handlers", "not_found"]
+__all__ = ["ApiError", "BodyTooLarge", "BodyLimitMiddleware", "error_body", "install_error_handlers", "not_found",
+           "allowed_methods", "diagnostics_response", "internal_error_diagnostic"]
 
 log = logging.getLogger("greencert.api")
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "body_too_large",
-               415: "unsupported_media_type", 422: "invalid_request", 429: "too_many_requests",
+               405: "method_not_allowed", 406: "not_acceptable", 408: "request_timeout", 409: "conflict",
+               413: "body_too_large", 415: "unsupported_media_type", 422: "invalid_request", 429: "too_many_requests",
                503: "service_unavailable"}
 
 
@@ -73,6 +76,14 @@ class _ErrorResponse(JSONResponse):
 
 def _response(status: int, diagnostics: Iterable[Diagnostic], headers: dict[str, str] | None = None) -> JSONResponse:
     return _ErrorResponse(error_body(diagnostics), status_code=status, headers=headers)
+
+
+diagnostics_response = _response  # the one error answer, for the middleware
+
+
+def internal_error_diagnostic() -> Diagnostic:
+    return Diagnostic("internal_error", "the service failed to handle this request",
+                      hint="this is a bug in greencert; please report it")
 
 
 def _lower(text: str) -> str:
@@ -153,6 +164,28 @@ def _too_large(limit: int) -> Diagnostic:
                       hint="split a batch into smaller requests, or raise GREENCERT_MAX_BODY_BYTES")
 
 
+def allowed_methods(request: Request, fallback: str | None = None) -> list[str]:
+    """The methods of the resource at this request's path, from the OpenAPI document: Starlette's 405 names the
+    methods of the first route whose path matched only (`Allow: POST` for `PUT /v1/evaluations`, which also
+    serves GET). When several paths match, the most specific one is the resource (`/v1/evaluations/batch`, not
+    `/v1/evaluations/{evaluation_id}`). Paths outside the document (the page, /docs) keep Starlette's answer."""
+    app = request.app
+    templates: list[tuple[re.Pattern[str], int, list[str]]] | None = getattr(app.state, "allow_templates", None)
+    if templates is None:
+        templates = [(compile_path(path)[0], path.count("{"), [m.upper() for m in item if m.upper() in _METHODS])
+                     for path, item in app.openapi().get("paths", {}).items()]
+        app.state.allow_templates = templates
+    path = request.scope.get("path", "")
+    matching = [(parameters, methods) for regex, parameters, methods in templates if regex.match(path)]
+    if not matching:
+        return [m.strip() for m in (fallback or "").split(",") if m.strip()]
+    fewest = min(parameters for parameters, _ in matching)
+    return sorted({m for parameters, methods in matching if parameters == fewest for m in methods})
+
+
+_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def api_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
@@ -162,18 +195,23 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return _response(422, _validation_diagnostics(exc))
 
-    async def http_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         if isinstance(exc, BodyTooLarge):
             return _response(413, [_too_large(exc.limit)])
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
         hint = None
+        headers = dict(exc.headers or {})
         if exc.status_code == 400 and "parsing the body" in detail:
             # FastAPI's answer when the body cannot even be decoded (e.g. not UTF-8, a broken multipart form)
             code, detail, hint = "body_unreadable", "the request body could not be read", "send UTF-8 JSON"
-        return _response(exc.status_code, [Diagnostic(code, _lower(detail), hint=hint)],
-                         dict(exc.headers or {}) or None)
+        elif exc.status_code == 405:
+            allowed = allowed_methods(request, headers.get("Allow"))
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"method `{request.method[:20]}` is not allowed here"
+            hint = "allowed: " + ", ".join(f"`{m}`" for m in allowed)
+        return _response(exc.status_code, [Diagnostic(code, _lower(detail), hint=hint)], headers or None)
 
     async def busy(_request: Request, exc: Exception) -> JSONResponse:
         log.error("no database connection free: %s", exc)
@@ -194,8 +232,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def internal_error(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
-        return _response(500, [Diagnostic("internal_error", "the service failed to handle this request",
-                                          hint="this is a bug in greencert; please report it")])
+        return _response(500, [internal_error_diagnostic()])
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, validation_error)

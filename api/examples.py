@@ -7,8 +7,8 @@ from typing import Any
 
 __all__ = ["APPLICATION", "APPLICATION_EXAMPLES", "ERROR", "CATEGORY_LIST", "CATEGORY_DETAIL", "EDITION", "CRITERIA",
            "LABELS", "RULESET_LIST", "SNAPSHOT", "VALIDATION_REPORT", "EVALUATION", "EVALUATION_DETAIL",
-           "EVALUATION_PAGE", "REPRODUCTION", "BATCH_REQUEST", "BATCH_RESPONSE", "RULE_FILE", "KEY", "KEY_CREATED",
-           "HEALTH", "READINESS"]
+           "EVALUATION_PAGE", "REPRODUCTION", "REPRODUCTION_REFUSED", "BATCH_REQUEST", "BATCH_RESPONSE", "RULE_FILE",
+           "KEY", "KEY_CREATED", "HEALTH", "READINESS"]
 
 # examples/coatings/granted.yaml as JSON: every shipped criterion of GB/T 35602-2017 passes
 APPLICATION: dict[str, Any] = {
@@ -182,8 +182,17 @@ SNAPSHOT: dict[str, Any] = {"version": "sha256:…", "ruleset_id": "coatings/GB-
                                          "ruleset": {"format": "greencert/ruleset@1", "id": "coatings/GB-T-35602-2017"}}}
 EVALUATION_DETAIL: dict[str, Any] = {**EVALUATION, "application": APPLICATION, "superseded_by": []}
 EVALUATION_PAGE: dict[str, Any] = {"items": [_SUMMARY], "total": 1, "limit": 50, "offset": 0}
-REPRODUCTION: dict[str, Any] = {"id": EVALUATION["id"], "identical": True, "ruleset_version": "sha256:…",
-                                "as_of": "2026-11-01", "differences": [], "stored": _DECISION, "reproduced": _DECISION}
+REPRODUCTION: dict[str, Any] = {"id": EVALUATION["id"], "reproducible": True, "identical": True,
+                                "ruleset_version": "sha256:…", "as_of": "2026-11-01", "differences": [],
+                                "stored": _DECISION, "reproduced": _DECISION, "reason": None}
+REPRODUCTION_REFUSED: dict[str, Any] = {
+    "id": EVALUATION["id"], "reproducible": False, "identical": False, "ruleset_version": "sha256:…",
+    "as_of": "2026-11-01", "differences": [], "stored": _DECISION, "reproduced": None,
+    "reason": {"diagnostics": [{
+        "code": "snapshot_unreadable", "message": "the rule-set version `sha256:…` stored with this record cannot "
+        "be rebuilt by this version of greencert (the snapshot does not reproduce its version)", "file": None,
+        "line": None, "column": None, "hint": "re-run it with the greencert release that made it", "field": None,
+        "severity": "error"}]}}
 BATCH_RESPONSE: dict[str, Any] = {"results": [
     {"index": 0, "status": 201, "evaluation": EVALUATION, "diagnostics": []},
     {"index": 1, "status": 422, "evaluation": None, "diagnostics": [{

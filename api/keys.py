@@ -1,10 +1,15 @@
-"""API keys: created with a random secret shown once, stored as a sha256 hash, bound to organisation + role."""
+"""API keys: created with a random secret shown once, stored as a sha256 hash, bound to organisation + role.
+
+Who manages keys: an organisation's `administrator` the keys of its own organisation (never an operator's key);
+the service's `operator` every key. Operator keys are made only on the server (`greencert keys create --role
+operator`), never over HTTP."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
@@ -12,9 +17,11 @@ from sqlalchemy import bindparam, select
 from .db import ROLES, ApiKey, Database, utcnow
 
 __all__ = ["Principal", "CreatedKey", "create_key", "list_keys", "revoke_key", "authenticate", "hash_token",
-           "TOKEN_PREFIX"]
+           "manages", "TOKEN_PREFIX", "OPERATOR", "ADMINISTRATOR"]
 
 TOKEN_PREFIX = "gck"
+OPERATOR = "operator"
+ADMINISTRATOR = "administrator"
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,14 @@ class CreatedKey:
     role: str
     name: str | None
     created_at: dt.datetime
+
+
+def manages(principal: Principal, organisation: str, role: str) -> bool:
+    """Whether `principal` may see, make or revoke a key of `organisation` with `role`: the operator every key,
+    an administrator the keys of its own organisation but an operator's."""
+    if principal.role == OPERATOR:
+        return True
+    return principal.role == ADMINISTRATOR and organisation == principal.organisation and role != OPERATOR
 
 
 def hash_token(token: str) -> str:
@@ -62,11 +77,12 @@ def list_keys(db: Database, organisation: str | None = None) -> list[ApiKey]:
         return list(session.scalars(query))
 
 
-def revoke_key(db: Database, key_id: str) -> ApiKey | None:
-    """Mark a key revoked (kept, since decisions name the key that asked); None if there is no such key."""
+def revoke_key(db: Database, key_id: str, allowed: Callable[[ApiKey], bool] | None = None) -> ApiKey | None:
+    """Mark a key revoked (kept, since decisions name the key that asked); None if there is no such key, or if
+    `allowed` says the caller may not touch it (the same answer: another organisation's keys are not found)."""
     with db.write() as session:
         key = session.get(ApiKey, key_id)
-        if key is None:
+        if key is None or (allowed is not None and not allowed(key)):
             return None
         if key.revoked_at is None:
             key.revoked_at = utcnow()

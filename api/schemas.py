@@ -14,11 +14,13 @@ __all__ = [
     "CriterionOut", "LabelOut", "EditionCriteria", "EditionLabels", "RuleSetVersionOut", "RuleSetList",
     "RuleSetSnapshotOut", "ValidationReport", "DecisionOut", "EvaluationOut", "EvaluationDetail", "EvaluationSummary",
     "EvaluationPage", "Reproduction", "BatchItemIn", "EvaluationBatchIn", "SelfCheckBatchIn", "BatchItemOut",
-    "BatchOut", "KeyCreateIn", "KeyOut", "KeyCreated", "Health", "Readiness", "Role", "Outcome",
+    "BatchOut", "KeyCreateIn", "KeyOut", "KeyCreated", "Health", "Readiness", "Role", "ApiRole", "Outcome",
     "APPLICATION_REF", "APPLICATION_MARKER", "IDEMPOTENCY_KEY_PATTERN",
 ]
 
-Role = Literal["certification_body", "manufacturer", "rule_author", "administrator"]
+Role = Literal["certification_body", "manufacturer", "rule_author", "administrator", "operator"]
+# the roles a key made over HTTP may have (api.db.API_ROLES): operator keys are made on the server only
+ApiRole = Literal["certification_body", "manufacturer", "rule_author", "administrator"]
 Outcome = Literal["granted", "refused", "incomplete"]
 Scalar = int | float | str | bool
 # printable ASCII: what clients put in a header, and nothing a database refuses to store (NUL)
@@ -174,6 +176,9 @@ class RuleSetVersionOut(_Out):
     accepted_until: dt.date | None
     current: bool
     version: str
+    overlays: list[str] = Field(default=[], description="ids of the overlays merged into this version (empty: the "
+                                                        "shipped rule set)")
+    organisation: str | None = Field(default=None, description="the organisation owning those overlays")
 
 
 class RuleSetList(_Out):
@@ -380,15 +385,25 @@ class EvaluationPage(_Out):
 
 
 class Reproduction(_Out):
-    model_config = ConfigDict(frozen=True, json_schema_extra={"examples": [examples.REPRODUCTION]})
+    """A re-run of a recorded decision with the rule-set content it was made with. A record that can no longer
+    be re-run (its application is refused today, its stored rule set cannot be rebuilt) says so as data:
+    `reproducible: false`, `reproduced: null` and the diagnostics of the refusal in `reason`."""
+
+    model_config = ConfigDict(frozen=True, json_schema_extra={"examples": [examples.REPRODUCTION,
+                                                                           examples.REPRODUCTION_REFUSED]})
 
     id: str
-    identical: bool = Field(description="the re-run with the recorded rule-set version gave the same decision")
+    reproducible: bool = Field(description="the re-run could be made (false: see `reason`)")
+    identical: bool = Field(description="the re-run with the recorded rule-set version gave the same decision "
+                                        "(false when it could not be made)")
     ruleset_version: str
     as_of: dt.date
-    differences: list[str] = Field(description="paths where the re-run differs (empty when identical)")
+    differences: list[str] = Field(description="paths where the re-run differs (empty when identical, or when "
+                                               "there was no re-run)")
     stored: DecisionOut
-    reproduced: DecisionOut
+    reproduced: DecisionOut | None = Field(description="the re-run's decision; null when it could not be made")
+    reason: ErrorBody | None = Field(default=None, description="why the re-run could not be made: the "
+                                                               "diagnostics it was refused with; null when it was made")
 
 
 # ------------------------------------------------------------------------------------------------ batch
@@ -440,8 +455,10 @@ class KeyCreateIn(_In):
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [
         {"organisation": "CQC", "role": "certification_body", "name": "evaluation desk"}]})
 
-    organisation: str = Field(min_length=1, max_length=200, pattern=_NAME_PATTERN)
-    role: Role
+    organisation: str | None = Field(default=None, min_length=1, max_length=200, pattern=_NAME_PATTERN,
+                                     description="default: the caller's; an administrator may name only its own")
+    role: ApiRole = Field(description="operator keys are made only on the server: `greencert keys create --role "
+                                      "operator`")
     name: str | None = Field(default=None, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
 
 

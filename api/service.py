@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 from sqlalchemy import Select, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -28,10 +29,10 @@ from .keys import Principal
 from .recorder import Recorder
 from .settings import Settings
 
-__all__ = ["Services", "Submission", "Outcome", "Filters", "BatchResult", "load_repository", "parse_body",
-           "from_data", "yaml_has_aliases", "submit", "submit_batch", "get_record", "superseded_by", "list_records",
-           "reevaluate", "reproduce", "record_view", "summary_view", "stored_snapshot", "MAX_MAGNITUDE",
-           "DEFAULT_PAGE", "MAX_PAGE"]
+__all__ = ["Services", "Submission", "Outcome", "Filters", "BatchResult", "load_repository", "load_overlaid",
+           "parse_body", "from_data", "yaml_has_aliases", "submit", "submit_batch", "get_record", "superseded_by",
+           "list_records", "reevaluate", "reproduce", "reproduction_view", "record_view", "summary_view",
+           "stored_snapshot", "used_version", "MAX_MAGNITUDE", "DEFAULT_PAGE", "MAX_PAGE"]
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
@@ -39,9 +40,24 @@ _SNAPSHOT_CACHE = 16
 
 
 def load_repository(settings: Settings) -> Repository:
-    """The rule sets the service evaluates with: the catalogue, the rules directories of `settings` and the
-    certification bodies' overlays (`GREENCERT_OVERLAY_DIRS`), merged and recorded in every version hash."""
-    return Repository.load([settings.catalog_dir, *settings.rules_dirs], settings.overlay_dirs)
+    """The shipped rule sets: the catalogue and the rules directories of `settings`. Every organisation reads
+    and evaluates with them, but one that owns overlays (`load_overlaid`)."""
+    return Repository.load([settings.catalog_dir, *settings.rules_dirs])
+
+
+def load_overlaid(settings: Settings) -> dict[str, Repository]:
+    """Each overlay-owning organisation's rule sets: the shipped ones with its overlays merged (and recorded in
+    every version hash). A certification body's overlays hold the limits of its licensed copy of a standard:
+    they are its own, so they need an owner (`GREENCERT_OVERLAY_ORGANISATION`)."""
+    if not settings.overlay_dirs:
+        return {}
+    owner = settings.overlay_organisation
+    if owner is None:
+        raise DiagnosticError([Diagnostic(
+            "overlay_owner_missing", "overlays need an owner: the organisation whose licensed limits they hold",
+            hint="set GREENCERT_OVERLAY_ORGANISATION (or `greencert serve --overlay-organisation ORG`); its keys "
+                 "evaluate with the overlays, other organisations with the shipped rule sets")])
+    return {owner: Repository.load([settings.catalog_dir, *settings.rules_dirs], settings.overlay_dirs)}
 
 
 @dataclass
@@ -50,7 +66,8 @@ class Services:
 
     settings: Settings
     db: Database
-    repository: Repository
+    repository: Repository  # the shipped rule sets
+    overlaid: dict[str, Repository] = field(default_factory=dict)  # organisation -> its overlaid rule sets
     stored_versions: set[str] = field(default_factory=set)  # versions known to be in ruleset_snapshots
     _snapshot_repos: collections.OrderedDict[str, Repository] = field(default_factory=collections.OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -65,10 +82,15 @@ class Services:
         with self._lock:
             repos = list(self._snapshot_repos.values())
             self._snapshot_repos.clear()
-        for repo in repos:
+        for repo in [*repos, *self.overlaid.values()]:
             repo.close()
         self.repository.close()
         self.db.dispose()
+
+    def repository_for(self, principal: Principal) -> Repository:
+        """The rule sets `principal` reads and evaluates with: its organisation's overlaid ones if it owns
+        overlays, else the shipped ones."""
+        return self.overlaid.get(principal.organisation, self.repository)
 
     def snapshot_repository(self, version: str) -> Repository | None:
         """The rule set exactly as it was when `version` decided, rebuilt from its stored snapshot."""
@@ -405,7 +427,7 @@ def prepare(services: Services, principal: Principal, body: bytes, content_type:
     if supersedes is not None:
         get_record(services.db, principal, supersedes, binding=binding)  # 404 unless it is the caller's own
     day = as_of or today
-    decision = _evaluate(services.repository, sub, day, binding)
+    decision = _evaluate(services.repository_for(principal), sub, day, binding)
     if not store:
         return Outcome(None, decision, False, day)
     return Pending(sub.data, decision, day, supersedes, idempotency_key, request_hash)
@@ -421,7 +443,7 @@ async def submit(services: Services, principal: Principal, body: bytes, content_
                        store=store, idempotency_key=idempotency_key, supersedes=supersedes)
     if isinstance(prepared, Outcome):
         return prepared
-    values, write = _write_of(services, services.repository, principal, binding, [prepared])
+    values, write = _write_of(services, services.repository_for(principal), principal, binding, [prepared])
     try:
         await asyncio.wrap_future(services.recorder.submit(write))
     except IntegrityError as e:
@@ -442,7 +464,7 @@ def submit_batch(services: Services, principal: Principal, items: Sequence[Any],
                  today: dt.date, binding: bool, store: bool) -> list[BatchResult]:
     """Each item is decided on its own; the new records are written in one transaction (one commit)."""
     kind = "evaluation" if binding else "self_check"
-    repo = services.repository
+    repo = services.repository_for(principal)
     results: dict[int, BatchResult] = {}
     pending: list[tuple[int, Pending]] = []
     seen_keys: dict[str, tuple[int, str]] = {}
@@ -525,6 +547,14 @@ def get_record(db: Database, principal: Principal, record_id: str, *, binding: b
     return rec
 
 
+def used_version(db: Database, organisation: str, version: str) -> bool:
+    """Whether `organisation` has a record made with rule-set version `version`."""
+    with db.read() as session:
+        return session.scalar(select(DecisionRecord.id).where(DecisionRecord.organisation == organisation,
+                                                              DecisionRecord.ruleset_version == version)
+                              .limit(1)) is not None
+
+
 def superseded_by(db: Database, rec: DecisionRecord) -> list[str]:
     with db.read() as session:
         return list(session.scalars(select(DecisionRecord.id).where(DecisionRecord.supersedes == rec.id,
@@ -583,7 +613,7 @@ def reevaluate(services: Services, principal: Principal, record_id: str, *, as_o
     old = get_record(services.db, principal, record_id, binding=True)
     sub = from_data(old.application)
     day = as_of or today
-    repo = services.repository
+    repo = services.repository_for(principal)
     decision = _evaluate(repo, sub, day, True)
     return _record_one(services, repo, principal, True,
                        Pending(old.application, decision, day, old.id, idempotency_key, request_hash))
@@ -591,25 +621,51 @@ def reevaluate(services: Services, principal: Principal, record_id: str, *, as_o
 
 @dataclass(frozen=True)
 class ReproductionResult:
+    """`reproduced` is None when the re-run could not be made; `reason` then says why."""
+
     record: DecisionRecord
     reproduced: dict[str, Any] | None
     differences: list[str]
+    reason: Sequence[Diagnostic] = ()
 
 
 def reproduce(services: Services, principal: Principal, record_id: str) -> ReproductionResult:
-    """Re-run a recorded decision with the rule-set content it was made with (its stored snapshot)."""
+    """Re-run a recorded decision with the rule-set content it was made with (its stored snapshot). A record
+    that cannot be re-run any more is reported with the diagnostics of the refusal, never as an error."""
     rec = get_record(services.db, principal, record_id, binding=True)
-    repo = services.snapshot_repository(rec.ruleset_version)
-    if repo is None:  # pragma: no cover - the foreign key makes this impossible
-        raise ApiError.one(409, "snapshot_missing", f"rule-set version `{rec.ruleset_version}` is not stored")
+    try:
+        repo = services.snapshot_repository(rec.ruleset_version)
+    except (ValidationError, ValueError, KeyError, TypeError) as e:
+        # the snapshot was written by an earlier greencert whose models or version hash differ from this one's
+        return ReproductionResult(rec, None, [], [Diagnostic(
+            "snapshot_unreadable", f"the rule-set version `{rec.ruleset_version}` stored with this record cannot be "
+            f"rebuilt by this version of greencert ({_first_line(e)})",
+            hint="re-run it with the greencert release that made it")])
+    if repo is None:  # the foreign key makes this impossible, short of a database edited by hand
+        return ReproductionResult(rec, None, [], [Diagnostic(
+            "snapshot_missing", f"the rule-set version `{rec.ruleset_version}` of this record is not stored")])
     try:
         sub = from_data(rec.application)
         decision = repo.check(sub.app, sub.doc, rec.as_of, binding=rec.binding)
     except (ApiError, DiagnosticError) as e:
-        diags = e.diagnostics
-        return ReproductionResult(rec, None, [f"re-run refused the application: {d.message}" for d in diags])
+        return ReproductionResult(rec, None, [], e.diagnostics)
     reproduced = json.loads(json.dumps(decision.to_dict()))
     return ReproductionResult(rec, reproduced, list(_differences(rec.decision, reproduced)))
+
+
+def reproduction_view(result: ReproductionResult) -> dict[str, Any]:
+    """The `Reproduction` answer: a report, whether or not the re-run could be made."""
+    rec = result.record
+    made = result.reproduced is not None
+    return {"id": rec.id, "reproducible": made, "identical": made and not result.differences,
+            "ruleset_version": rec.ruleset_version, "as_of": rec.as_of, "differences": result.differences,
+            "stored": rec.decision, "reproduced": result.reproduced,
+            "reason": None if made else {"diagnostics": [d.to_dict() for d in result.reason]}}
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return (text[0] if text else type(e).__name__)[:200]
 
 
 def _differences(a: Any, b: Any, path: str = "") -> Iterator[str]:

@@ -23,7 +23,7 @@ import time
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-__all__ = ["serve", "reuse_port_available"]
+__all__ = ["serve", "reuse_port_available", "uvicorn_config"]
 
 APP = "api.app:app_from_environment"
 _RESTART_WINDOW_S = 10.0
@@ -61,23 +61,43 @@ def _die_with_parent() -> None:
         sys.exit(0)
 
 
-def _worker(host: str, port: int, log_level: str) -> None:
+def uvicorn_config(app: Any, header_timeout: float, http: str = "auto", **options: Any) -> Any:
+    """uvicorn's Config for the service: the HTTP protocol that bounds the time a request's head may take
+    (api.protocols; uvicorn's own waits forever; `http` "auto" is httptools when installed, else "h11"), and a
+    graceful shutdown of 10 s."""
+    import uvicorn
+
+    from .protocols import HEADER_TIMEOUT_ATTRIBUTE, head_deadline_protocol
+
+    config = uvicorn.Config(app, http=head_deadline_protocol(http), timeout_graceful_shutdown=10, **options)
+    setattr(config, HEADER_TIMEOUT_ATTRIBUTE, header_timeout)
+    return config
+
+
+def _worker(host: str, port: int, log_level: str, header_timeout: float) -> None:
     import uvicorn
 
     _die_with_parent()
     sock = _bound(host, port)
     sock.listen(_BACKLOG)
-    config = uvicorn.Config(APP, factory=True, log_level=log_level, timeout_graceful_shutdown=10)
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(uvicorn_config(APP, header_timeout, factory=True, log_level=log_level)).run(sockets=[sock])
 
 
-def serve(host: str, port: int, workers: int, log_level: str) -> int:
+def serve(host: str, port: int, workers: int, log_level: str, header_timeout: float = 10.0) -> int:
     """Run the service until SIGINT/SIGTERM; the exit code of the command."""
     import uvicorn
 
-    if workers <= 1 or not reuse_port_available():
+    from .protocols import head_deadline_protocol
+
+    if workers <= 1:
+        uvicorn.Server(uvicorn_config(APP, header_timeout, factory=True, host=host, port=port,
+                                      log_level=log_level)).run()
+        return 0
+    if not reuse_port_available():
+        # uvicorn's own supervisor makes the config in each worker: the protocol reads the header timeout
+        # from the settings there (GREENCERT_HEADER_TIMEOUT_SECONDS)
         uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level=log_level,
-                    timeout_graceful_shutdown=10)
+                    http=head_deadline_protocol(), timeout_graceful_shutdown=10)
         return 0
     try:
         reserve = _bound(host, port)  # not listening: it only holds the address and reports it taken
@@ -95,7 +115,7 @@ def serve(host: str, port: int, workers: int, log_level: str) -> int:
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
 
     def start() -> BaseProcess:
-        p = ctx.Process(target=_worker, args=(host, port, log_level), name="greencert-worker")
+        p = ctx.Process(target=_worker, args=(host, port, log_level, header_timeout), name="greencert-worker")
         p.start()
         return p
 

@@ -48,13 +48,32 @@ class Settings(BaseSettings):
     catalog_dir: Path = Field(default_factory=default_catalog_dir)
     rules_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=lambda: [default_rules_dir()])
     overlay_dirs: Annotated[list[Path], NoDecode] = Field(
-        default_factory=list, description="certification bodies' own limit values (overlay files)")
+        default_factory=list, description="a certification body's own limit values (overlay files)")
+    overlay_organisation: str | None = Field(
+        default=None, min_length=1, max_length=200,
+        description="the organisation owning the overlays: only its keys (and the operator's) read and evaluate "
+                    "with them; required with `overlay_dirs`")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="larger request bodies get 413")
     max_batch_items: int = Field(default=100, ge=1, le=10_000)
     auto_migrate: bool = Field(default=True, description="bring the database schema to the newest revision on start")
+
+    # --- abuse limits (docs/api.md, "Abuse limits"): per worker process, per client address -----------------
+    auth_failure_limit: int = Field(
+        default=20, ge=1, le=1_000_000,
+        description="failed authentications (unknown, revoked or malformed keys) a client address may make "
+                    "within `auth_failure_window_seconds`; beyond it they are answered 429 with Retry-After")
+    auth_failure_window_seconds: float = Field(default=60.0, gt=0, le=86_400)
+    header_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=600,
+        description="a request's line and headers must have arrived this long after they began (or after the "
+                    "connection opened); else 408 and the connection is closed")
+    body_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=3_600,
+        description="a request's body must have arrived this long after its headers; else 408 and the "
+                    "connection is closed")
 
     @field_validator("rules_dirs", "overlay_dirs", mode="before")
     @classmethod

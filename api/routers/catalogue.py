@@ -1,4 +1,5 @@
-"""The catalogue: categories, the editions accepted on a date, their criteria and labels."""
+"""The catalogue: categories, the editions accepted on a date, their criteria and labels. Each organisation
+reads the rule sets it evaluates with: its own overlaid ones if it owns overlays, else the shipped ones."""
 
 from __future__ import annotations
 
@@ -65,17 +66,17 @@ def _edition(repo: Repository, category: str, day: dt.date, edition: str | None)
 
 @router.get("", response_model=CategoryList, responses=responses(422),
             summary="Categories of the green product catalogue, with their editions")
-def list_categories(services: ServicesDep, _who: AnyRole, today: TodayDep, as_of: AsOf = None) -> dict[str, Any]:
+def list_categories(services: ServicesDep, principal: AnyRole, today: TodayDep, as_of: AsOf = None) -> dict[str, Any]:
     day = as_of or today
-    repo = services.repository
+    repo = services.repository_for(principal)
     return {"as_of": day, "categories": [_summary(repo, cat, day) for cat in repo.categories.values()]}
 
 
 @router.get("/{category}", response_model=CategoryDetail, responses=responses(404, 422),
             summary="One category: parameters, certification units, indicators, editions")
-def get_category(category: CategoryId, services: ServicesDep, _who: AnyRole, today: TodayDep,
+def get_category(category: CategoryId, services: ServicesDep, principal: AnyRole, today: TodayDep,
                  as_of: AsOf = None) -> dict[str, Any]:
-    repo = services.repository
+    repo = services.repository_for(principal)
     cat = _category(repo, category)
 
     def dump(items: Any) -> list[dict[str, Any]]:
@@ -88,10 +89,10 @@ def get_category(category: CategoryId, services: ServicesDep, _who: AnyRole, tod
 
 @router.get("/{category}/editions", response_model=list[EditionOut], responses=responses(404, 422),
             summary="Editions of a category accepted on `as_of` (all editions with `all=true`)")
-def list_editions(category: CategoryId, services: ServicesDep, _who: AnyRole, today: TodayDep, as_of: AsOf = None,
+def list_editions(category: CategoryId, services: ServicesDep, principal: AnyRole, today: TodayDep, as_of: AsOf = None,
                   all: Annotated[bool, Query(description="list every edition, not only those accepted")] = False,
                   ) -> list[dict[str, Any]]:
-    repo = services.repository
+    repo = services.repository_for(principal)
     _category(repo, category)
     day = as_of or today
     return [edition_view(repo, rs, day) for rs in repo.editions(category) if all or rs.in_force.accepts(day)]
@@ -99,9 +100,9 @@ def list_editions(category: CategoryId, services: ServicesDep, _who: AnyRole, to
 
 @router.get("/{category}/criteria", response_model=EditionCriteria, responses=responses(404, 422),
             summary="The criteria of the edition in force on `as_of` (or the one named)")
-def list_criteria(category: CategoryId, services: ServicesDep, _who: AnyRole, today: TodayDep, as_of: AsOf = None,
+def list_criteria(category: CategoryId, services: ServicesDep, principal: AnyRole, today: TodayDep, as_of: AsOf = None,
                   edition: Edition = None) -> dict[str, Any]:
-    repo = services.repository
+    repo = services.repository_for(principal)
     day = as_of or today
     rs = _edition(repo, category, day, edition)
     cat = repo.categories[category]
@@ -124,9 +125,9 @@ def list_criteria(category: CategoryId, services: ServicesDep, _who: AnyRole, to
 
 @router.get("/{category}/labels", response_model=EditionLabels, responses=responses(404, 422),
             summary="The labels of the edition in force on `as_of` (or the one named)")
-def list_labels(category: CategoryId, services: ServicesDep, _who: AnyRole, today: TodayDep, as_of: AsOf = None,
+def list_labels(category: CategoryId, services: ServicesDep, principal: AnyRole, today: TodayDep, as_of: AsOf = None,
                 edition: Edition = None) -> dict[str, Any]:
-    repo = services.repository
+    repo = services.repository_for(principal)
     day = as_of or today
     rs = _edition(repo, category, day, edition)
     scope = set(rs.default_scope or (lab.id for lab in rs.labels if lab.kind == "full"))

@@ -10,20 +10,25 @@ from fastapi import Response
 from ..examples import APPLICATION_EXAMPLES
 from ..schemas import APPLICATION_REF, ErrorBody
 
-__all__ = ["ERRORS", "AUTH_ERRORS", "APPLICATION_BODY", "responses", "json_response"]
+__all__ = ["ERRORS", "AUTH_ERRORS", "BODY", "APPLICATION_BODY", "YAML_APPLICATION_SCHEMA", "responses", "json_response"]
 
 _DESCRIPTIONS = {
+    400: "the body could not be read at all (not UTF-8, a broken multipart form)",
     401: "no API key, or an unknown or revoked one",
     403: "the key's role may not use this endpoint",
     404: "no such record for this organisation (records of other organisations are not found either)",
+    408: "the body did not arrive in time (`GREENCERT_BODY_TIMEOUT_SECONDS`); the connection is closed",
     413: "the body is over the configured size",
     415: "the body is neither JSON nor YAML",
     422: "the request or the application is invalid; each diagnostic names its field",
+    429: "too many failed authentications from this client address; retry after `Retry-After` seconds",
     503: "the database cannot be reached",
 }
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody, "description": text}
                                            for code, text in _DESCRIPTIONS.items()}
-AUTH_ERRORS: dict[int | str, dict[str, Any]] = {code: ERRORS[code] for code in (401, 403, 503)}
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {code: ERRORS[code] for code in (401, 403, 429, 503)}
+# what reading a request body can end in, besides what the body says
+BODY = (400, 408, 413)
 
 
 def json_response(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -52,11 +57,19 @@ evidence:
         - {indicator: benzene, value: 20, unit: mg/kg}
 """
 
+# The YAML body is YAML text; its schema is that of the document it parses to (an `Application`), as for any
+# JSON-compatible media type: generators then send YAML applications, not YAML strings.
+YAML_APPLICATION_SCHEMA: dict[str, Any] = {
+    **APPLICATION_REF,
+    "description": "a UTF-8 YAML document that parses to an `Application` (the same fields as the JSON body); "
+                   "its diagnostics carry line and column; anchors and aliases are refused"}
+
 APPLICATION_BODY: dict[str, Any] = {"requestBody": {
     "required": True,
-    "description": "a `greencert/application@1` document, as JSON or as YAML (YAML diagnostics carry line and column)",
+    "description": "a `greencert/application@1` document, as JSON (`application/json`) or as YAML "
+                   "(`application/yaml`; also `application/x-yaml`, `text/yaml`)",
     "content": {
         "application/json": {"schema": APPLICATION_REF, "examples": APPLICATION_EXAMPLES},
-        "application/yaml": {"schema": {"type": "string"}, "examples": {"yaml": {"value": _YAML_EXAMPLE}}},
+        "application/yaml": {"schema": YAML_APPLICATION_SCHEMA, "examples": {"yaml": {"value": _YAML_EXAMPLE}}},
     },
 }}

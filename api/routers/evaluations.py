@@ -20,7 +20,7 @@ from ..schemas import (
     Outcome,
     Reproduction,
 )
-from .common import APPLICATION_BODY, json_response, responses
+from .common import APPLICATION_BODY, BODY, json_response, responses
 
 __all__ = ["router", "RecordId", "list_query", "batch_view", "outcome_view", "outcome_response", "check_batch_size"]
 
@@ -71,7 +71,7 @@ def list_query(services: service.Services, principal: Principal, binding: bool, 
 
 @router.post("", status_code=201, response_model=EvaluationOut, openapi_extra=APPLICATION_BODY,
              responses={200: {"model": EvaluationOut, "description": "replayed: the record first made with this "
-                              "Idempotency-Key"}, **responses(404, 413, 415, 422)},
+                              "Idempotency-Key"}, **responses(*BODY, 404, 415, 422)},
              summary="Evaluate an application and record the binding decision")
 async def submit(request: Request, services: ServicesDep, principal: CertificationBody,
                  today: TodayDep, as_of: AsOf = None, idempotency_key: IdempotencyKey = None,
@@ -100,7 +100,7 @@ def list_evaluations(services: ServicesDep, principal: CertificationBody,
                       offset=offset)
 
 
-@router.post("/batch", response_model=BatchOut, responses=responses(413, 422),
+@router.post("/batch", response_model=BatchOut, responses=responses(*BODY, 422),
              summary="Evaluate many applications; a result or the diagnostics for each item")
 def submit_batch(payload: EvaluationBatchIn, services: ServicesDep, principal: CertificationBody, today: TodayDep,
                  as_of: AsOf = None) -> dict[str, Any]:
@@ -137,10 +137,8 @@ def reevaluate(evaluation_id: RecordId, response: Response, services: ServicesDe
 
 
 @router.get("/{evaluation_id}/reproduction", response_model=Reproduction, responses=responses(404, 422),
-            summary="Re-run a recorded decision with the rule-set version it was made with; it must be identical")
+            summary="Re-run a recorded decision with the rule-set version it was made with; it must be identical",
+            description="A record that can no longer be re-run is answered 200 too, with `reproducible: false`, "
+                        "`reproduced: null` and the diagnostics of the refusal in `reason`.")
 def reproduce(evaluation_id: RecordId, services: ServicesDep, principal: CertificationBody) -> dict[str, Any]:
-    result = service.reproduce(services, principal, evaluation_id)
-    rec = result.record
-    return {"id": rec.id, "identical": not result.differences and result.reproduced is not None,
-            "ruleset_version": rec.ruleset_version, "as_of": rec.as_of, "differences": result.differences,
-            "stored": rec.decision, "reproduced": result.reproduced}
+    return service.reproduction_view(service.reproduce(services, principal, evaluation_id))

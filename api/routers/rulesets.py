@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from pathlib import Path as FilePath
 from typing import Annotated, Any
@@ -9,51 +10,83 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Path, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
-from engine import Diagnostic, load
+from engine import Diagnostic, Repository, load
 from engine.yamlsource import parse_text
 
 from ..deps import AnyRole, AsOf, RuleAuthor, ServicesDep, TodayDep
 from ..errors import not_found
 from ..examples import RULE_FILE
+from ..keys import OPERATOR, Principal
 from ..schemas import RuleSetList, RuleSetSnapshotOut, ValidationReport
-from ..service import Services, stored_snapshot, yaml_has_aliases
+from ..service import Services, stored_snapshot, used_version, yaml_has_aliases
 from ..settings import Settings
-from .common import responses
+from .common import BODY, responses
 
-__all__ = ["router", "validate_rule_file"]
+__all__ = ["router", "validate_rule_file", "may_read_version"]
 
 router = APIRouter(prefix="/v1/rulesets", tags=["rule sets"])
 
 
+def _version_view(repo: Repository, rid: str, day: dt.date, organisation: str | None) -> dict[str, Any]:
+    rs = repo.rulesets[rid]
+    overlays = list(repo.overlays.get(rid, ()))
+    return {"ruleset_id": rid, "category": rs.category, "standard": rs.standard,
+            "implementation_rule": rs.implementation_rule, "in_force_from": rs.in_force.from_,
+            "until": rs.in_force.until, "accepted_until": rs.in_force.accepted_until,
+            "current": rs.in_force.current(day), "version": repo.versions[rid], "overlays": overlays,
+            "organisation": organisation if overlays else None}
+
+
 @router.get("", response_model=RuleSetList, responses=responses(422),
-            summary="Rule-set versions accepted on `as_of` (every version with `all=true`), with content hashes")
-def list_rulesets(services: ServicesDep, _who: AnyRole, today: TodayDep, as_of: AsOf = None,
+            summary="Rule-set versions accepted on `as_of` (every version with `all=true`), with content hashes",
+            description="The versions the caller evaluates with: its organisation's overlaid ones if it owns "
+                        "overlays, else the shipped ones. The operator gets the shipped versions and every "
+                        "organisation's overlaid ones.")
+def list_rulesets(services: ServicesDep, principal: AnyRole, today: TodayDep, as_of: AsOf = None,
                   all: Annotated[bool, Query(description="list every shipped version")] = False,
                   ) -> dict[str, Any]:
-    repo = services.repository
     day = as_of or today
+    if principal.role == OPERATOR:
+        views = [(services.repository, None, False),
+                 *((repo, org, True) for org, repo in sorted(services.overlaid.items()))]
+    else:
+        views = [(services.repository_for(principal), principal.organisation, False)]
     items = []
-    for rid, rs in repo.rulesets.items():
-        if all or rs.in_force.accepts(day):
-            items.append({"ruleset_id": rid, "category": rs.category, "standard": rs.standard,
-                          "implementation_rule": rs.implementation_rule, "in_force_from": rs.in_force.from_,
-                          "until": rs.in_force.until, "accepted_until": rs.in_force.accepted_until,
-                          "current": rs.in_force.current(day), "version": repo.versions[rid]})
+    for repo, organisation, overlaid_only in views:
+        for rid, rs in repo.rulesets.items():
+            if (all or rs.in_force.accepts(day)) and not (overlaid_only and not repo.overlays.get(rid)):
+                items.append(_version_view(repo, rid, day, organisation))
     return {"as_of": day, "rulesets": items}
 
 
+def may_read_version(services: Services, principal: Principal, version: str) -> bool:
+    """Overlaid rule content (a certification body's licensed limits) is its owner's: readable by the owning
+    organisation (the version is one of its overlaid ones, or one of its records was made with it) and by the
+    operator; another organisation gets 404, as for a version that does not exist."""
+    if principal.role == OPERATOR:
+        return True
+    own = services.overlaid.get(principal.organisation)
+    if own is not None and version in own.versions.values():
+        return True
+    return used_version(services.db, principal.organisation, version)
+
+
 @router.get("/versions/{version}", response_model=RuleSetSnapshotOut, responses=responses(404),
-            summary="The full content of a rule-set version: stored ones, and those shipped now")
+            summary="The full content of a rule-set version: stored ones, and those shipped now",
+            description="A version made with overlays is readable by the organisation owning them and the "
+                        "operator only; to others it is not found.")
 def get_version(version: Annotated[str, Path(max_length=100, examples=["sha256:c18054b9…"])], services: ServicesDep,
-                _who: AnyRole) -> dict[str, Any]:
+                principal: AnyRole) -> dict[str, Any]:
     snap = stored_snapshot(services.db, version)
     if snap is not None:
+        if snap.snapshot.get("overlays") and not may_read_version(services, principal, version):
+            raise not_found("rule-set version", version)
         return {"version": snap.version, "ruleset_id": snap.ruleset_id, "stored_at": snap.stored_at,
                 "snapshot": snap.snapshot}
-    repo = services.repository
-    for rid, v in repo.versions.items():
-        if v == version:
-            return {"version": v, "ruleset_id": rid, "stored_at": None, "snapshot": repo.snapshot(rid)}
+    for repo in (services.repository, *services.overlaid.values()):
+        for rid, v in repo.versions.items():
+            if v == version and (not repo.overlays.get(rid) or may_read_version(services, principal, version)):
+                return {"version": v, "ruleset_id": rid, "stored_at": None, "snapshot": repo.snapshot(rid)}
     raise not_found("rule-set version", version)
 
 
@@ -109,7 +142,7 @@ def _report(kind: str, ids: list[str], diags: list[Diagnostic]) -> dict[str, Any
     return {"ok": False, "kind": kind, "ids": ids, "diagnostics": [d.to_dict() for d in diags]}
 
 
-@router.post("/validate", response_model=ValidationReport, responses=responses(413, 422),
+@router.post("/validate", response_model=ValidationReport, responses=responses(*BODY, 422),
              summary="Validate an uploaded rule-set or catalogue file and get every diagnostic (rule authors)",
              openapi_extra={"requestBody": {"content": {"multipart/form-data": {
                  "examples": {"broken": {"value": {"file": RULE_FILE}}}}}}})

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from .. import service
 from ..deps import AsOf, IdempotencyKey, Manufacturer, ServicesDep, TodayDep
 from ..schemas import BatchOut, EvaluationDetail, EvaluationOut, EvaluationPage, Outcome, SelfCheckBatchIn
-from .common import APPLICATION_BODY, responses
+from .common import APPLICATION_BODY, BODY, responses
 from .evaluations import RecordId, batch_view, check_batch_size, list_query, outcome_response
 
 __all__ = ["router"]
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1/self-checks", tags=["self-checks"])
 
 @router.post("", status_code=200, response_model=EvaluationOut, openapi_extra=APPLICATION_BODY,
              responses={201: {"model": EvaluationOut, "description": "stored (`store=true`)"},
-                        **responses(413, 415, 422)},
+                        **responses(*BODY, 415, 422)},
              summary="Check an application without a binding decision; stored only with `store=true`")
 async def submit(request: Request, services: ServicesDep, principal: Manufacturer,
                  today: TodayDep, as_of: AsOf = None, idempotency_key: IdempotencyKey = None,
@@ -46,7 +46,7 @@ def list_self_checks(services: ServicesDep, principal: Manufacturer,
                       offset=offset)
 
 
-@router.post("/batch", response_model=BatchOut, responses=responses(413, 422),
+@router.post("/batch", response_model=BatchOut, responses=responses(*BODY, 422),
              summary="Self-check many applications; a result or the diagnostics for each item")
 def submit_batch(payload: SelfCheckBatchIn, services: ServicesDep, principal: Manufacturer, today: TodayDep,
                  as_of: AsOf = None) -> dict[str, Any]:

@@ -111,3 +111,41 @@ def incomplete() -> dict[str, Any]:
     app["id"] = "EX-COAT-INCOMPLETE"
     del app["evidence"]["test_reports"][0]["results"][1]  # formaldehyde not measured
     return app
+
+
+class InThread:
+    """The service behind a real uvicorn server (the protocol and settings `greencert serve` uses) in a thread of
+    this process, on a free port of 127.0.0.1: for tests that need real sockets and an app they can change."""
+
+    def __init__(self, app: Any, header_timeout: float, http: str = "auto"):
+        import socket
+
+        from api.serving import uvicorn_config
+
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port: int = self.sock.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        import uvicorn
+
+        self.server = uvicorn.Server(uvicorn_config(app, header_timeout, http=http, log_level="warning"))
+        self.thread: Any = None
+
+    def __enter__(self) -> InThread:
+        import threading
+        import time
+
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+        self.sock.close()

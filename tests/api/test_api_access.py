@@ -1,7 +1,9 @@
-"""Access: every endpoint × every role (and no key, a revoked key, a made-up key); cross-organisation reads."""
+"""Access: every endpoint × every role × own or another organisation's data (and no key, a revoked key, a
+made-up key); administrators are bound to their organisation, the operator is not."""
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,23 +12,29 @@ from api_support import Org
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.db import ROLES
+from api.db import API_ROLES, ROLES
 from api.examples import APPLICATION
 from api.keys import create_key, revoke_key
+from api.schemas import ApiRole, Role
 
 AS_OF = "2026-11-01"
 ALL = frozenset(ROLES)
 PUBLIC = None  # no key needed
-CB, M, RA, ADMIN = "certification_body", "manufacturer", "rule_author", "administrator"
+CB, M, RA, ADMIN, OP = "certification_body", "manufacturer", "rule_author", "administrator", "operator"
 
 
 @dataclass(frozen=True)
 class Endpoint:
     method: str
-    path: str  # {evaluation}, {self_check}, {key}, {version} are filled per test
+    path: str  # {evaluation}, {self_check}, {key}, {version} are filled per test from the world of `org`
     allowed: frozenset[str] | None
     body: str | None = None  # application | batch | rule_file | key
     ok: int = 200
+    # what an allowed role of another organisation gets when the path or body names `org`'s data (the
+    # operator, bound to no organisation, always gets `ok`)
+    foreign: int | None = None
+    # the world item the answer lists to the world's own organisation (and the operator) and to no one else
+    lists: str | None = None
 
 
 ENDPOINTS = [
@@ -37,24 +45,26 @@ ENDPOINTS = [
     Endpoint("GET", "/v1/categories/coatings/labels", ALL),
     Endpoint("GET", "/v1/rulesets", ALL),
     Endpoint("GET", "/v1/rulesets/versions/{version}", ALL),
-    Endpoint("POST", "/v1/rulesets/validate", frozenset({RA, ADMIN}), "rule_file"),
+    Endpoint("POST", "/v1/rulesets/validate", frozenset({RA, ADMIN, OP}), "rule_file"),
     Endpoint("POST", "/v1/evaluations", frozenset({CB}), "application", 201),
-    Endpoint("GET", "/v1/evaluations", frozenset({CB})),
+    Endpoint("GET", "/v1/evaluations", frozenset({CB}), lists="evaluation"),
     Endpoint("POST", "/v1/evaluations/batch", frozenset({CB}), "batch"),
-    Endpoint("GET", "/v1/evaluations/{evaluation}", frozenset({CB})),
-    Endpoint("POST", "/v1/evaluations/{evaluation}/re-evaluations", frozenset({CB}), None, 201),
-    Endpoint("GET", "/v1/evaluations/{evaluation}/reproduction", frozenset({CB})),
+    Endpoint("GET", "/v1/evaluations/{evaluation}", frozenset({CB}), foreign=404),
+    Endpoint("POST", "/v1/evaluations/{evaluation}/re-evaluations", frozenset({CB}), None, 201, foreign=404),
+    Endpoint("GET", "/v1/evaluations/{evaluation}/reproduction", frozenset({CB}), foreign=404),
     Endpoint("POST", "/v1/self-checks", frozenset({M}), "application"),
-    Endpoint("GET", "/v1/self-checks", frozenset({M})),
+    Endpoint("GET", "/v1/self-checks", frozenset({M}), lists="self_check"),
     Endpoint("POST", "/v1/self-checks/batch", frozenset({M}), "batch"),
-    Endpoint("GET", "/v1/self-checks/{self_check}", frozenset({M})),
-    Endpoint("GET", "/v1/keys", frozenset({ADMIN})),
-    Endpoint("POST", "/v1/keys", frozenset({ADMIN}), "key", 201),
-    Endpoint("DELETE", "/v1/keys/{key}", frozenset({ADMIN})),
+    Endpoint("GET", "/v1/self-checks/{self_check}", frozenset({M}), foreign=404),
+    Endpoint("GET", "/v1/keys", frozenset({ADMIN, OP}), lists="key"),
+    Endpoint("POST", "/v1/keys", frozenset({ADMIN, OP}), "key", 201, foreign=403),
+    Endpoint("DELETE", "/v1/keys/{key}", frozenset({ADMIN, OP}), foreign=404),
     Endpoint("GET", "/v1/health", PUBLIC),
     Endpoint("GET", "/v1/ready", PUBLIC),
 ]
-CALLERS = [*ROLES, "no_key", "revoked_key", "unknown_key", "malformed_header"]
+BAD_CALLERS = ["no_key", "revoked_key", "unknown_key", "malformed_header"]
+# every role of the world's own organisation and of another one; keys that are no keys need no organisation
+CALLERS = [(role, whose) for role in ROLES for whose in ("own", "foreign")] + [(c, "own") for c in BAD_CALLERS]
 
 
 def _template(path: str) -> str:
@@ -67,14 +77,19 @@ def test_the_matrix_covers_every_route(app: FastAPI) -> None:
     assert routes == {(e.method, _template(e.path)) for e in ENDPOINTS}
 
 
+def test_the_roles_are_one_list() -> None:
+    assert typing.get_args(Role) == ROLES and typing.get_args(ApiRole) == API_ROLES == tuple(r for r in ROLES
+                                                                                            if r != OP)
+
+
 @pytest.fixture
 def world(client: TestClient, app: FastAPI, org: Org) -> dict[str, str]:
-    """One evaluation and one stored self-check of `org`, a key to revoke, a stored rule-set version."""
+    """One evaluation and one stored self-check of `org`, a key of `org` to revoke, a stored rule-set version."""
     ev = client.post(f"/v1/evaluations?as_of={AS_OF}", json=APPLICATION, headers=org.headers(CB)).json()
     sc = client.post(f"/v1/self-checks?as_of={AS_OF}&store=true", json=APPLICATION, headers=org.headers(M)).json()
     victim = create_key(app.state.services.db, org.name, M, "to revoke")
-    return {"evaluation": ev["id"], "self_check": sc["id"], "key": victim.id,
-            "version": ev["decision"]["ruleset_version"]}
+    return {"evaluation": ev["id"], "self_check": sc["id"], "key": victim.id, "key_token": victim.token,
+            "version": ev["decision"]["ruleset_version"], "organisation": org.name}
 
 
 def _request(client: TestClient, e: Endpoint, world: dict[str, str], headers: dict[str, str]) -> Any:
@@ -86,7 +101,7 @@ def _request(client: TestClient, e: Endpoint, world: dict[str, str], headers: di
     elif e.body == "batch":
         kwargs["json"] = {"items": [{"application": APPLICATION, "as_of": AS_OF}]}
     elif e.body == "key":
-        kwargs["json"] = {"organisation": "new-org", "role": CB}
+        kwargs["json"] = {"organisation": world["organisation"], "role": CB}
     elif e.body == "rule_file":
         kwargs["files"] = {"file": ("r.yaml", b"format: greencert/ruleset@1\n", "application/yaml")}
     return client.request(e.method, path, **kwargs)
@@ -106,24 +121,44 @@ def _headers(caller: str, org: Org, app: FastAPI) -> dict[str, str]:
     return {"Authorization": "Basic dXNlcjpwYXNz"}
 
 
-@pytest.mark.parametrize("caller", CALLERS)
-@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: f"{e.method} {e.path}")
-def test_access_matrix(client: TestClient, app: FastAPI, org: Org, world: dict[str, str], endpoint: Endpoint,
-                       caller: str) -> None:
-    r = _request(client, endpoint, world, _headers(caller, org, app))
-    if endpoint.allowed is PUBLIC:
-        assert r.status_code == 200, r.text
-        return
+def _expected(e: Endpoint, caller: str, foreign: bool) -> int:
+    if e.allowed is PUBLIC:
+        return 200
     if caller not in ROLES:
-        assert r.status_code == 401, r.text
+        return 401
+    if caller not in e.allowed:
+        return 403
+    if foreign and caller != OP and e.foreign is not None:
+        return e.foreign
+    return e.ok
+
+
+@pytest.mark.parametrize("caller,whose", CALLERS, ids=[f"{c}-{w}" for c, w in CALLERS])
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: f"{e.method} {e.path}")
+def test_access_matrix(client: TestClient, app: FastAPI, org: Org, other_org: Org, world: dict[str, str],
+                       endpoint: Endpoint, caller: str, whose: str) -> None:
+    foreign = whose == "foreign"
+    r = _request(client, endpoint, world, _headers(caller, other_org if foreign else org, app))
+    expected = _expected(endpoint, caller, foreign)
+    assert r.status_code == expected, r.text
+    if expected == 401:
         assert r.headers["WWW-Authenticate"] == "Bearer"
         assert r.json()["diagnostics"][0]["code"] in ("unauthenticated", "invalid_api_key")
-    elif caller in endpoint.allowed:
-        assert r.status_code == endpoint.ok, r.text
-    else:
-        assert r.status_code == 403, r.text
+    elif expected == 403:
         (d,) = r.json()["diagnostics"]
-        assert d["code"] == "forbidden" and f"`{caller}`" in d["message"]
+        assert d["code"] == "forbidden"
+        assert f"`{caller}`" in d["message"] or (endpoint.body == "key" and f"`{world['organisation']}`" in
+                                                 d["message"])
+    elif expected == 404:
+        assert r.json()["diagnostics"][0]["code"] == "not_found"
+    if endpoint.lists is not None and expected == 200:
+        body = r.json()
+        ids = {item["id"] for item in (body if isinstance(body, list) else body["items"])}
+        assert (world[endpoint.lists] in ids) == (not foreign or caller == OP), ids
+    # what a refused caller could not do did not happen: the world's key still works, no key was made for it
+    if endpoint.method == "DELETE" and expected != 200:
+        assert client.get("/v1/self-checks", headers={"Authorization": f"Bearer {world['key_token']}"}
+                          ).status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/v1/evaluations/{evaluation}", "/v1/evaluations/{evaluation}/reproduction"])
@@ -168,12 +203,12 @@ def test_a_revoked_key_stops_working_at_once(client: TestClient, app: FastAPI, o
 
 
 def test_keys_are_stored_hashed_and_the_token_is_shown_once(client: TestClient, app: FastAPI, org: Org) -> None:
-    r = client.post("/v1/keys", json={"organisation": "Acme Labs", "role": M, "name": "desk"},
-                    headers=org.headers(ADMIN))
-    assert r.status_code == 201
+    r = client.post("/v1/keys", json={"role": M, "name": "desk"}, headers=org.headers(ADMIN))
+    assert r.status_code == 201 and r.json()["organisation"] == org.name  # the caller's organisation by default
     token = r.json()["token"]
-    listed = client.get("/v1/keys?organisation=Acme Labs", headers=org.headers(ADMIN)).json()
-    assert [k["id"] for k in listed] == [r.json()["id"]] and "token" not in listed[0]
+    listed = client.get(f"/v1/keys?organisation={org.name}", headers=org.headers(ADMIN)).json()
+    (mine,) = [k for k in listed if k["id"] == r.json()["id"]]
+    assert "token" not in mine
     from sqlalchemy import select
 
     from api.db import ApiKey
@@ -181,5 +216,60 @@ def test_keys_are_stored_hashed_and_the_token_is_shown_once(client: TestClient, 
         stored = s.scalars(select(ApiKey).where(ApiKey.id == r.json()["id"])).one()
     assert token not in (stored.secret_hash, stored.id) and len(stored.secret_hash) == 64
     assert client.get("/v1/self-checks", headers={"Authorization": f"Bearer {token}"}).status_code == 200
-    bad = client.post("/v1/keys", json={"organisation": "x", "role": "superuser"}, headers=org.headers(ADMIN))
+    bad = client.post("/v1/keys", json={"role": "superuser"}, headers=org.headers(ADMIN))
     assert bad.status_code == 422 and bad.json()["diagnostics"][0]["field"] == "role"
+
+
+def _key_ids(client: TestClient, headers: dict[str, str], query: str = "") -> set[str]:
+    r = client.get(f"/v1/keys{query}", headers=headers)
+    assert r.status_code == 200, r.text
+    return {k["id"] for k in r.json()}
+
+
+def test_an_administrator_manages_its_own_organisation_only(client: TestClient, org: Org, other_org: Org) -> None:
+    """The probe of the issue: an administrator of A listed every key, made a certification-body key for B that
+    read B's binding evaluations, and revoked B's keys. None of that works any more."""
+    theirs = client.post(f"/v1/evaluations?as_of={AS_OF}", json=APPLICATION, headers=other_org.headers(CB)).json()
+    admin = org.headers(ADMIN)
+    # lists: its own organisation's keys, never another's, never an operator's
+    listed = _key_ids(client, admin)
+    assert set(org.key_ids.values()) - {org.key_ids[OP]} <= listed
+    assert not listed & set(other_org.key_ids.values()) and org.key_ids[OP] not in listed
+    r = client.get(f"/v1/keys?organisation={other_org.name}", headers=admin)
+    assert r.status_code == 403 and r.json()["diagnostics"][0]["field"] == "organisation"
+    # makes no key for another organisation, and no operator key for anyone
+    r = client.post("/v1/keys", json={"organisation": other_org.name, "role": CB}, headers=admin)
+    assert r.status_code == 403 and f"`{other_org.name}`" in r.json()["diagnostics"][0]["message"]
+    r = client.post("/v1/keys", json={"role": OP}, headers=admin)
+    assert r.status_code == 422 and r.json()["diagnostics"][0]["field"] == "role"
+    assert _key_ids(client, other_org.headers(ADMIN)) == set(other_org.key_ids.values()) - {other_org.key_ids[OP]}
+    # revokes no key of another organisation (answered as a key that does not exist) and no operator key
+    for key_id in (other_org.key_ids[CB], org.key_ids[OP]):
+        r = client.delete(f"/v1/keys/{key_id}", headers=admin)
+        assert r.status_code == 404 and r.json()["diagnostics"][0]["code"] == "not_found"
+    assert client.get(f"/v1/evaluations/{theirs['id']}", headers=other_org.headers(CB)).status_code == 200
+    assert client.get("/v1/categories", headers=org.headers(OP)).status_code == 200
+    # a key it makes for its own organisation reads its own organisation's records and nothing of B's
+    made = client.post("/v1/keys", json={"role": CB}, headers=admin).json()
+    h = {"Authorization": f"Bearer {made['token']}"}
+    assert made["organisation"] == org.name
+    assert client.get(f"/v1/evaluations/{theirs['id']}", headers=h).status_code == 404
+    # and it revokes its own organisation's keys
+    assert client.delete(f"/v1/keys/{made['id']}", headers=admin).status_code == 200
+    assert client.get("/v1/evaluations", headers=h).status_code == 401
+
+
+def test_the_operator_manages_every_organisation(client: TestClient, org: Org, other_org: Org) -> None:
+    op = org.headers(OP)
+    everything = _key_ids(client, op)
+    assert set(org.key_ids.values()) | set(other_org.key_ids.values()) <= everything
+    assert _key_ids(client, op, f"?organisation={other_org.name}") == set(other_org.key_ids.values())
+    made = client.post("/v1/keys", json={"organisation": other_org.name, "role": ADMIN, "name": "new admin"},
+                       headers=op)
+    assert made.status_code == 201 and made.json()["organisation"] == other_org.name
+    assert client.delete(f"/v1/keys/{made.json()['id']}", headers=op).status_code == 200
+    # not over HTTP: an operator key, and the operator's own work is not the organisations' (no evaluations)
+    r = client.post("/v1/keys", json={"organisation": other_org.name, "role": OP}, headers=op)
+    assert r.status_code == 422 and r.json()["diagnostics"][0]["field"] == "role"
+    assert client.get("/v1/evaluations", headers=op).status_code == 403
+    assert client.get("/v1/self-checks", headers=op).status_code == 403

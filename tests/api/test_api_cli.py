@@ -49,6 +49,23 @@ def test_keys_create_list_revoke(url: str, capsys: pytest.CaptureFixture[str]) -
     assert "no API key `key_nope`" in capsys.readouterr().err
 
 
+def test_an_operator_key_is_made_on_the_server(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The only way to a service-wide key: the CLI, on the server, with access to the database."""
+    assert main(["keys", "create", "--org", "service", "--role", "operator", "--database-url", url,
+                 "--format", "json"]) == 0
+    operator = json.loads(capsys.readouterr().out)
+    assert operator["role"] == "operator"
+    assert main(["keys", "create", "--org", "Acme", "--role", "administrator", "--database-url", url,
+                 "--format", "json"]) == 0
+    admin = json.loads(capsys.readouterr().out)
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        listed = client.get("/v1/keys", headers={"Authorization": f"Bearer {operator['token']}"})
+        assert {k["id"] for k in listed.json()} == {operator["id"], admin["id"]}
+        # Acme's administrator sees Acme's key only
+        listed = client.get("/v1/keys", headers={"Authorization": f"Bearer {admin['token']}"})
+        assert [k["id"] for k in listed.json()] == [admin["id"]]
+
+
 def test_keys_create_refuses_bad_input(url: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["keys", "create", "--org", "X", "--role", "superuser", "--database-url", url])
@@ -75,3 +92,17 @@ def test_serve_refuses_invalid_rules(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "bad.yaml" in capsys.readouterr().err
     monkeypatch.undo()
     assert "GREENCERT_DATABASE_URL" not in os.environ
+
+
+def test_serve_refuses_overlays_without_an_owner(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("GREENCERT_OVERLAY_DIRS", "GREENCERT_OVERLAY_ORGANISATION", "GREENCERT_DATABASE_URL"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    overlays = Path(__file__).resolve().parents[2] / "examples" / "overlays" / "paper"
+    code = main(["serve", "--overlay", str(overlays), "--database-url", f"sqlite:///{tmp_path / 'g.db'}",
+                 "--port", "0"])
+    assert code == 3
+    assert "overlay_owner_missing" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert "GREENCERT_OVERLAY_DIRS" not in os.environ

@@ -149,3 +149,48 @@ def test_unknown_paths_and_methods_answer_in_the_one_shape(client: TestClient) -
     r = client.put("/v1/categories")
     assert r.status_code == 405 and r.json()["diagnostics"][0]["code"] == "method_not_allowed"
 
+
+
+def test_405_names_every_method_the_path_serves(client: TestClient) -> None:
+    """Starlette named only the first route's methods (`Allow: POST` for `PUT /v1/evaluations`)."""
+    doc = client.get("/openapi.json").json()
+    for path in ("/v1/evaluations", "/v1/keys", "/v1/keys/key_x", "/v1/evaluations/batch", "/v1/health",
+                 "/v1/evaluations/x/reproduction"):
+        r = client.request("PATCH", path)
+        assert r.status_code == 405, path
+        allowed = r.headers["Allow"].split(", ")
+        templates = [p for p in doc["paths"] if _template_matches(p, path)]
+        fewest = min(p.count("{") for p in templates)  # the most specific path is the resource
+        assert allowed == sorted({m.upper() for p in templates if p.count("{") == fewest for m in doc["paths"][p]})
+        (d,) = r.json()["diagnostics"]
+        assert d["code"] == "method_not_allowed" and d["message"] == "method `PATCH` is not allowed here"
+    assert client.request("PUT", "/v1/evaluations").headers["Allow"] == "GET, POST"
+    # the batch path would also fit an evaluation id; the resource is the batch
+    assert client.request("PUT", "/v1/evaluations/batch").headers["Allow"] == "POST"
+
+
+def _template_matches(template: str, path: str) -> bool:
+    parts, wanted = template.split("/"), path.split("/")
+    return len(parts) == len(wanted) and all(p == w or p.startswith("{") for p, w in zip(parts, wanted))
+
+
+def test_the_yaml_body_is_declared_as_a_yaml_application(client: TestClient, org: Org) -> None:
+    from engine.yamlsource import parse_text
+
+    doc = client.get("/openapi.json").json()
+    for path in ("/v1/evaluations", "/v1/self-checks"):
+        content = doc["paths"][path]["post"]["requestBody"]["content"]
+        assert set(content) == {"application/json", "application/yaml"}
+        media = content["application/yaml"]
+        # the document the YAML text parses to is an application (as for JSON, the schema is of the data)
+        assert media["schema"]["$ref"] == "#/components/schemas/Application"
+        assert "YAML" in media["schema"]["description"]
+        # the example is YAML text whose document is an application, and the service takes it
+        (example,) = media["examples"].values()
+        validator = jsonschema.Draft202012Validator(load_schema("application"))
+        parsed, diagnostics = parse_text(example["value"], "<example>")  # the service's own YAML reading
+        assert parsed is not None and not diagnostics
+        assert not list(validator.iter_errors(parsed.data))
+    r = client.post("/v1/self-checks?as_of=2026-11-01", content=example["value"].encode("utf-8"),
+                    headers=org.headers("manufacturer", **{"Content-Type": "application/yaml"}))
+    assert r.status_code == 200, r.text

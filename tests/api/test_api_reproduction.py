@@ -7,6 +7,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -15,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api import Settings, create_app
-from api.db import DecisionRecord
+from api.db import DecisionRecord, RuleSetSnapshot
 from api.deps import get_today
 from api.examples import APPLICATION
 from api.keys import create_key
@@ -129,3 +130,58 @@ def test_a_decision_that_does_not_reproduce_is_reported(fresh_database_url: str)
         assert rep["differences"] == ["criteria[0].verdict", "outcome"]
         assert rep["reproduced"] == good["decision"]
 
+
+
+def _forge(db: Any, record_id: str, **changes: Any) -> str:
+    """A copy of record `record_id` with `changes`, written past the API (as an older release, a bug or a forger
+    could have left it); returns the new record's id."""
+    with db.read() as s:
+        row = s.get(DecisionRecord, record_id)
+    assert row is not None
+    fields = {f: getattr(row, f) for f in DecisionRecord.__table__.columns.keys()}
+    fields.update(id=str(uuid.uuid4()), idempotency_key=None, **changes)
+    with db.write() as s:
+        s.add(DecisionRecord(**fields))
+    return str(fields["id"])
+
+
+def test_a_record_that_can_no_longer_be_re_run_says_why_as_data(fresh_database_url: str) -> None:
+    """Reproduction answered 500 whenever the re-run was refused (`reproduced: null` broke its response model)."""
+    app, client = _client(fresh_database_url)
+    with client:
+        db = app.state.services.db
+        key = create_key(db, f"cb-{uuid.uuid4().hex[:6]}", "certification_body")
+        h = {"Authorization": f"Bearer {key.token}"}
+        good = client.post(f"/v1/evaluations?as_of={AS_OF}", json=APPLICATION, headers=h).json()
+
+        # the application as stored is refused today: a measured value stored as null (what a NaN became)
+        broken_app = copy.deepcopy(APPLICATION)
+        broken_app["evidence"]["test_reports"][0]["results"][0]["value"] = None
+        refused_id = _forge(db, good["id"], application=broken_app)
+        r = client.get(f"/v1/evaluations/{refused_id}/reproduction", headers=h)
+        assert r.status_code == 200, r.text
+        rep = r.json()
+        assert rep["reproducible"] is False and rep["identical"] is False and rep["reproduced"] is None
+        assert rep["stored"] == good["decision"] and rep["differences"] == []
+        (d,) = rep["reason"]["diagnostics"]
+        assert d["code"] == "application_schema_error" and d["field"] == "evidence.test_reports[0].results[0].value"
+
+        # the stored rule-set content cannot be rebuilt (its hash is not its version: written by another release)
+        with db.read() as s:
+            snap = s.get(RuleSetSnapshot, good["decision"]["ruleset_version"])
+        assert snap is not None
+        forged_version = "sha256:" + "0" * 64
+        with db.write() as s:
+            s.add(RuleSetSnapshot(version=forged_version, ruleset_id=snap.ruleset_id,
+                                  snapshot={**snap.snapshot, "version": forged_version}, stored_at=snap.stored_at))
+        unreadable_id = _forge(db, good["id"], ruleset_version=forged_version)
+        r = client.get(f"/v1/evaluations/{unreadable_id}/reproduction", headers=h)
+        assert r.status_code == 200, r.text
+        rep = r.json()
+        assert rep["reproducible"] is False and rep["reproduced"] is None and rep["ruleset_version"] == forged_version
+        (d,) = rep["reason"]["diagnostics"]
+        assert d["code"] == "snapshot_unreadable" and f"`{forged_version}`" in d["message"]
+
+        # a record that does re-run says so, with no reason
+        rep = client.get(f"/v1/evaluations/{good['id']}/reproduction", headers=h).json()
+        assert rep["reproducible"] is True and rep["identical"] is True and rep["reason"] is None
