@@ -1,13 +1,18 @@
-"""Unit parsing and conversion with pint, cached so the evaluation hot path is a dict lookup."""
+"""Unit parsing and conversion with pint, cached so the evaluation hot path is a dict lookup.
+
+pint (which imports numpy when it is installed) is imported, and its registry built, on the first unit parsed:
+a command or a rule file that has no unit never pays for it."""
 
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pint
+if TYPE_CHECKING:
+    import pint
 
-__all__ = ["UnitError", "IncompatibleUnits", "parse_unit", "conversion", "apply_conversion", "convert", "same_dimension"]
+__all__ = ["registry", "UnitError", "IncompatibleUnits", "parse_unit", "conversion", "apply_conversion", "convert",
+           "same_dimension"]
 
 # Units used by green-product standards that pint does not define. kgce (kilogram of standard coal
 # equivalent) is 29.3076 MJ by GB/T 2589-2020; gloss units are a dimensionless photometric scale.
@@ -17,9 +22,17 @@ _EXTRA_DEFINITIONS = (
     "gloss_unit = [gloss] = GU",
 )
 
-_registry: pint.UnitRegistry[Any] = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
-for _definition in _EXTRA_DEFINITIONS:
-    _registry.define(_definition)
+
+@functools.cache
+def registry() -> pint.UnitRegistry[Any]:
+    """pint's unit registry with the standards' extra units, built once, when first needed."""
+    import pint
+
+    reg: pint.UnitRegistry[Any] = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    for definition in _EXTRA_DEFINITIONS:
+        reg.define(definition)
+    return reg
+
 
 _ALIASES = {"%": "percent", "‰": "permille", "ppm": "ppm", "m³": "m**3", "m²": "m**2", "mg/m³": "mg/m**3"}
 
@@ -37,8 +50,11 @@ def parse_unit(text: str) -> Any:
     normalized = _ALIASES.get(text.strip(), text.strip()).replace("³", "**3").replace("²", "**2")
     if not normalized:
         raise UnitError("empty unit")
+    reg = registry()
+    import pint
+
     try:
-        unit = _registry.parse_units(normalized)
+        unit = reg.parse_units(normalized)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, AttributeError,
             TypeError, ValueError, AssertionError) as e:
         raise UnitError(f"unknown unit `{text}`") from e
@@ -51,9 +67,12 @@ def parse_unit(text: str) -> Any:
 def conversion(from_unit: str, to_unit: str) -> tuple[float, float]:
     """(factor, offset) such that value_in_to = value_in_from * factor + offset."""
     src, dst = parse_unit(from_unit), parse_unit(to_unit)
+    reg = registry()
+    import pint
+
     try:
-        zero = _registry.Quantity(0.0, src).to(dst).magnitude
-        one = _registry.Quantity(1.0, src).to(dst).magnitude
+        zero = reg.Quantity(0.0, src).to(dst).magnitude
+        one = reg.Quantity(1.0, src).to(dst).magnitude
     except pint.errors.DimensionalityError as e:
         raise IncompatibleUnits(f"`{from_unit}` cannot convert to `{to_unit}`") from e
     return (float(one - zero), float(zero))
