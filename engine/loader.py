@@ -37,15 +37,26 @@ __all__ = [
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# the copies of catalogs/ and rules/ that a built (non-editable) package carries (setup.py's build_py)
+SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 _SUFFIXES = (".yaml", ".yml", ".json")
 
 
+def _shipped(name: str) -> Path:
+    """The shipped `catalogs` or `rules`: the checkout's own (a source tree, or an editable install) when this
+    engine runs from one, else the copy inside the installed package."""
+    checkout = PROJECT_ROOT / name
+    if (PROJECT_ROOT / "pyproject.toml").is_file() and checkout.is_dir():
+        return checkout
+    return SHIPPED_DIR / name
+
+
 def default_catalog_dir() -> Path:
-    return Path(os.environ.get("GREENCERT_CATALOG_DIR", PROJECT_ROOT / "catalogs"))
+    return Path(os.environ.get("GREENCERT_CATALOG_DIR") or _shipped("catalogs"))
 
 
 def default_rules_dir() -> Path:
-    return Path(os.environ.get("GREENCERT_RULES_DIR", PROJECT_ROOT / "rules"))
+    return Path(os.environ.get("GREENCERT_RULES_DIR") or _shipped("rules"))
 
 
 @dataclass(frozen=True)
