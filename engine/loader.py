@@ -28,7 +28,7 @@ from .models import (
     SchemeFile,
 )
 from .schema_check import schema_diagnostics
-from .units import IncompatibleUnits, UnitError, conversion, parse_unit
+from .units import IncompatibleUnits, UnitError, check_unit, conversion
 from .yamlsource import Pointer, SourceDocument, read_document
 
 __all__ = [
@@ -340,7 +340,7 @@ def _check_unit(doc: SourceDocument, unit: str | None, path: Pointer, code: str)
     if unit is None:
         return []
     try:
-        parse_unit(unit)
+        check_unit(unit)
     except UnitError:
         return [doc.diagnostic(code, f"unknown unit `{unit}`", path,
                                hint="write units as pint understands them, e.g. `mg/kg`, `mg/m^3`, `%`, `kgce/m^2`")]
@@ -590,7 +590,7 @@ def _check_requirement(doc: SourceDocument, req: Any, indicator: Any, path: Poin
                              f"`{indicator.id}`", path + ("eq",), hint=did_you_mean(str(req.value), indicator.choices))
     if indicator.kind == "quantity" and req.unit is not None:
         try:
-            parse_unit(req.unit)
+            check_unit(req.unit)
         except UnitError:
             yield doc.diagnostic("rules_unit_error", f"unknown unit `{req.unit}`", path + ("unit",),
                                  hint=f"the indicator is measured in `{indicator.unit}`")
