@@ -23,7 +23,7 @@ from .overlays import apply_overlays
 from .report import print_decision
 from .repository import Repository
 
-__all__ = ["EXIT_CODES", "cmd_catalog", "cmd_check", "cmd_validate"]
+__all__ = ["EXIT_CODES", "cmd_catalog", "cmd_check", "cmd_validate", "main"]
 
 # Exit codes: one per outcome, then invalid input. Scripts can branch on them.
 EXIT_CODES = {"granted": 0, "refused": 1, "incomplete": 2, "invalid": 3}
@@ -284,7 +284,13 @@ def _print_provenance(repo: Repository, fmt: str, console: Console | None = None
     return 0
 
 
-if __name__ == "__main__":  # pragma: no cover - `python -m engine.cli`, as scripts written before greencert_cli do
-    from greencert_cli import main
+def main(argv: Sequence[str] | None = None) -> int:
+    """Compatibility only: the console script of an install made before greencert_cli existed (`engine.cli:main`;
+    `pip install -e .` again writes the new one) and `python -m engine.cli` run greencert_cli's command line."""
+    from greencert_cli import main as composed
 
+    return composed(argv)
+
+
+if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
