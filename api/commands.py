@@ -176,3 +176,7 @@ def register(sub: Any) -> None:
     p.add_argument("key_id")
     p.add_argument("--database-url", help=db_help)
     p.set_defaults(func=cmd_keys_revoke)
+
+    from .certificate_commands import register as register_certificates  # cheap: it imports nothing heavy
+
+    register_certificates(sub)

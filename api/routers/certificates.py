@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import certificates as certs
+from ..certificate_schemas import CertificateOut, CertificatePage, DueList, EventRecorded, PublicCertificate
 from ..deps import CertificationBody, IdempotencyKey, ServicesDep, TodayDep, require
 from ..keys import Principal
 from .common import responses
@@ -68,10 +69,8 @@ class EventIn(BaseModel):
                                                                 description="scope reduction: units removed")
 
 
-_ANY: dict[str, Any] = {"type": "object", "additionalProperties": True}
-
-
-@router.post("", status_code=201, responses={200: {"description": "replayed (Idempotency-Key)"},
+@router.post("", status_code=201, response_model=CertificateOut,
+             responses={200: {"model": CertificateOut, "description": "replayed (Idempotency-Key)"},
                                              409: {"description": "the evaluation cannot issue a certificate "
                                                                   "(refused, incomplete, no label); the diagnostics "
                                                                   "say why"}, **responses(404, 422)},
@@ -88,8 +87,9 @@ def issue(payload: IssueIn, response: Response, services: ServicesDep, principal
     return certs.certificate_view(loaded, loaded.log[0].on)
 
 
-@router.get("", responses=responses(422), summary="Your certificates (a body: those it issued; a manufacturer: "
-                                                  "those it holds), newest first, with their status on a day")
+@router.get("", response_model=CertificatePage, responses=responses(422),
+            summary="Your certificates (a body: those it issued; a manufacturer: those it holds), newest first, "
+                    "with their status on a day")
 def list_certificates(services: ServicesDep, principal: CertificateReader, today: TodayDep, as_of: StatusDay = None,
                       limit: Annotated[int, Query(ge=1, le=200)] = 50,
                       offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> dict[str, Any]:
@@ -99,7 +99,7 @@ def list_certificates(services: ServicesDep, principal: CertificateReader, today
             "offset": offset, "as_of": day}
 
 
-@router.get("/due", responses=responses(422),
+@router.get("/due", response_model=DueList, responses=responses(422),
             summary="Your work list: surveillance due or overdue, suspensions about to lapse or lapsed, renewals")
 def due(services: ServicesDep, principal: CertificationBody, today: TodayDep, settings: CertificateSettingsDep,
         as_of: StatusDay = None,
@@ -117,15 +117,15 @@ def due(services: ServicesDep, principal: CertificationBody, today: TodayDep, se
                       "what depends on it for new certificates" for name in not_set]}
 
 
-@router.get("/{number}", responses=responses(404, 422),
+@router.get("/{number}", response_model=CertificateOut, responses=responses(404, 422),
             summary="One certificate: what it says, its status on a day, its whole log")
 def get_certificate(number: Number, services: ServicesDep, principal: CertificateReader, today: TodayDep,
                     as_of: StatusDay = None) -> dict[str, Any]:
     return certs.certificate_view(certs.read_certificate(services.db, principal, number), as_of or today)
 
 
-@router.post("/{number}/events", status_code=201,
-             responses={200: {"description": "replayed (Idempotency-Key)"},
+@router.post("/{number}/events", status_code=201, response_model=EventRecorded,
+             responses={200: {"model": EventRecorded, "description": "replayed (Idempotency-Key)"},
                         409: {"description": "the log does not allow this move now; the diagnostics say why"},
                         **responses(404, 422, 503)},
              summary="Record an event of one of your certificates (append-only)")
@@ -143,7 +143,8 @@ def record_event(number: Number, payload: EventIn, response: Response, services:
                                                                                   events=False)}
 
 
-@public_router.get("/{number}", responses={404: responses(404)[404], 422: responses(422)[422]},
+@public_router.get("/{number}", response_model=PublicCertificate,
+                   responses={404: responses(404)[404], 422: responses(422)[422]},
                    summary="Check a certificate (no key): valid on a day?, holder, product, label, validity")
 def public_certificate(number: Number, services: ServicesDep, today: TodayDep, as_of: StatusDay = None
                        ) -> dict[str, Any]:
