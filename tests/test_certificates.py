@@ -181,3 +181,16 @@ def test_add_period_and_round_trip() -> None:
     assert add_period(D(2026, 1, 31), Period(-1, "months", "x")) == D(2025, 12, 31)
     e = Event("issued", D(2026, 5, 10), decision=decision(), schedule=SCHEDULE)
     assert Event.from_dict(e.to_dict()) == e
+
+
+def test_every_refusal_code_is_documented() -> None:
+    import re
+
+    from engine.loader import PROJECT_ROOT
+
+    source = (PROJECT_ROOT / "engine" / "certificates.py").read_text(encoding="utf-8")
+    service = (PROJECT_ROOT / "api" / "certificates.py").read_text(encoding="utf-8")
+    codes = set(re.findall(r'(?:_refuse\(|\d{3}, )"(certificate_[a-z_]+)"', source + service))
+    guide = (PROJECT_ROOT / "docs" / "certificates.md").read_text(encoding="utf-8")
+    assert len(codes) > 20
+    assert sorted(c for c in codes if f"`{c}`" not in guide) == []
