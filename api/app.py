@@ -24,6 +24,7 @@ from .schemas import APPLICATION_MARKER, APPLICATION_REF
 from .service import Services, load_overlaid, load_repository
 from .settings import Settings, get_settings
 from .web import docs as web_docs
+from .web import verify as web_verify
 
 __all__ = ["create_app", "app_from_environment", "API_VERSION"]
 
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(certificates.router)
     app.include_router(certificates.public_router)
+    app.include_router(web_verify.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -87,6 +87,9 @@ class CertificateSettings(BaseSettings):
     transition: str | None = Field(default=None, description="e.g. `12 months` after a new edition")
     prefix: str | None = Field(default=None, pattern=PREFIX_PATTERN,
                                description="the certificate-number prefix of this service's certification body")
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$",
+                                   description="the address the public reaches this service at, for the QR code "
+                                               "of printed certificates (default: the address of the request)")
 
     @field_validator("surveillance_interval", "suspension_period", "renewal_window", "transition")
     @classmethod

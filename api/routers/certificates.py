@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import certificates as certs
@@ -141,6 +141,21 @@ def record_event(number: Number, payload: EventIn, response: Response, services:
         response.headers["Idempotent-Replayed"] = "true"
     return {"event": certs.event_view(row), "certificate": certs.certificate_view(loaded, row.effective_on,
                                                                                   events=False)}
+
+
+@router.get("/{number}/document", response_class=Response, responses={
+    200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary", "examples": ["%PDF-1.4…"]}}},
+          "description": "the certificate as a one-page A4 PDF with a QR code pointing at `/verify/{number}`"},
+    **responses(404, 422)}, summary="The printable certificate (PDF) with the QR code of its public check")
+def document(number: Number, request: Request, services: ServicesDep, principal: CertificateReader,
+             today: TodayDep, settings: CertificateSettingsDep, as_of: StatusDay = None) -> Response:
+    from ..certificate_document import certificate_pdf, verification_url
+
+    day = as_of or today
+    view = certs.public_view(certs.read_certificate(services.db, principal, number), day)
+    url = verification_url(settings.public_url or str(request.base_url), view["number"])
+    return Response(certificate_pdf(view, url, day), media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{view["number"]}.pdf"'})
 
 
 @public_router.get("/{number}", response_model=PublicCertificate,

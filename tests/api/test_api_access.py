@@ -63,6 +63,7 @@ ENDPOINTS = [
     Endpoint("GET", "/v1/certificates", frozenset({CB, M}), lists="certificate"),
     Endpoint("GET", "/v1/certificates/due", frozenset({CB})),
     Endpoint("GET", "/v1/certificates/{certificate}", frozenset({CB, M}), foreign=404),
+    Endpoint("GET", "/v1/certificates/{certificate}/document", frozenset({CB, M}), foreign=404),
     Endpoint("POST", "/v1/certificates/{certificate}/events", frozenset({CB}), "certificate_event", 201, foreign=404),
     Endpoint("GET", "/v1/public/certificates/{certificate}", PUBLIC),
     Endpoint("GET", "/v1/health", PUBLIC),
