@@ -166,7 +166,7 @@ def cmd_due(args: argparse.Namespace) -> int:
     def work(services: Any) -> None:
         principal = _principal(args, services)
         day = args.as_of or dt.date.today()
-        rows = certs.due_list(services.db, principal, day, args.within_days)
+        rows = certs.due_list(services.db, principal, day, args.within_days, certs.edition_ends(services, principal))
         schedule = certs.schedule_for(services, principal, certs.get_certificate_settings())
         not_set = [name for name, value in schedule.to_dict().items() if value is None]
         items = [{"number": x.record.number, "kind": d.kind, "due": d.due.isoformat(), "detail": d.detail}

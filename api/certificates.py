@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from engine.certificates import (
     DecisionFacts,
     DueItem,
+    EditionEnd,
     Event,
     Period,
     Schedule,
@@ -50,7 +51,7 @@ from .service import Services, get_record
 
 __all__ = ["CertificateSettings", "get_certificate_settings", "schedule_for", "IssueRequest", "EventRequest",
            "issue", "record_event", "get_certificate", "read_certificate", "list_certificates", "due_list",
-           "certificate_view", "public_view", "Loaded", "default_prefix", "PREFIX_PATTERN", "MAX_RETRIES"]
+           "certificate_view", "public_view", "Loaded", "edition_ends", "default_prefix", "PREFIX_PATTERN", "MAX_RETRIES"]
 
 _COUNTERS = Table("certificate_counters", CertificateCounter.metadata)
 _CERTIFICATES = Table("certificates", CertificateRecord.metadata)
@@ -373,8 +374,14 @@ def list_certificates(db: Database, principal: Principal, *, limit: int, offset:
         return _with_events(session, certs), total
 
 
-def due_list(db: Database, principal: Principal, day: dt.date, within_days: int) -> list[tuple[Loaded, Status,
-                                                                                               DueItem]]:
+def edition_ends(services: Services, principal: Principal) -> dict[str, EditionEnd]:
+    """The rule sets (editions) a newer one replaces, with the day it does and any transition they state."""
+    return {rid: EditionEnd(rs.in_force.until, rs.in_force.accepted_until)
+            for rid, rs in services.repository_for(principal).rulesets.items() if rs.in_force.until is not None}
+
+
+def due_list(db: Database, principal: Principal, day: dt.date, within_days: int,
+             ends: dict[str, EditionEnd] | None = None) -> list[tuple[Loaded, Status, DueItem]]:
     """What the body's certificates ask of it from `day` to `day + within_days`, and what is late, by date."""
     out: list[tuple[Loaded, Status, DueItem]] = []
     with db.read() as session:
@@ -383,7 +390,7 @@ def due_list(db: Database, principal: Principal, day: dt.date, within_days: int)
         loaded = _with_events(session, certs)
     for item in loaded:
         status = item.status(day)
-        out.extend((item, status, d) for d in due_items(status, day, dt.timedelta(days=within_days)))
+        out.extend((item, status, d) for d in due_items(status, day, dt.timedelta(days=within_days), ends))
     out.sort(key=lambda t: (t[2].due, t[0].record.number, t[2].kind))
     return out
 

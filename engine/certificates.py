@@ -23,7 +23,7 @@ from .diagnostics import Diagnostic
 
 __all__ = ["EVENT_KINDS", "STATES", "Period", "Schedule", "LabelFacts", "DecisionFacts", "Event", "Status",
            "CertificateFacts", "TransitionRefused", "add_period", "schedule_from_policy", "check", "status_as_of",
-           "due_items", "DueItem"]
+           "due_items", "DueItem", "EditionEnd"]
 
 EventKind = Literal["issued", "surveillance_recorded", "suspended", "restored", "revoked", "cancelled",
                     "scope_extended", "scope_reduced", "converted", "expired"]
@@ -561,13 +561,27 @@ class DueItem:
     """One line of a body's work list."""
 
     kind: Literal["surveillance_due", "surveillance_overdue", "suspension_lapsing", "suspension_lapsed",
-                  "renewal_due"]
+                  "renewal_due", "conversion_due", "conversion_overdue"]
     due: dt.date
     detail: str
 
 
-def due_items(status: Status, day: dt.date, within: dt.timedelta) -> list[DueItem]:
-    """What a certificate asks of its body between `day` and `day + within`, and what is already late."""
+@dataclass(frozen=True)
+class EditionEnd:
+    """When a rule set (an edition) stops being the one in force: `until` (the next edition's first day) and,
+    where the rule set states it, `accepted_until` (the last day of its transition period)."""
+
+    until: dt.date
+    accepted_until: dt.date | None = None
+
+
+def due_items(status: Status, day: dt.date, within: dt.timedelta,
+              edition_ends: Mapping[str, EditionEnd] | None = None) -> list[DueItem]:
+    """What a certificate asks of its body between `day` and `day + within`, and what is already late.
+
+    A certificate under an edition that a newer one replaces must be converted: by the end of the rule set's own
+    transition (`accepted_until`), else by the edition's end plus the schedule's `transition` period, else (no
+    period set: no source gives one) by the day the new edition takes effect, which the detail says."""
     out: list[DueItem] = []
     horizon = day + within
     if status.state not in ("valid", "suspended") or status.facts is None:
@@ -586,6 +600,23 @@ def due_items(status: Status, day: dt.date, within: dt.timedelta) -> list[DueIte
         elif status.suspension_deadline <= horizon:
             out.append(DueItem("suspension_lapsing", status.suspension_deadline,
                                f"suspension ends on {status.suspension_deadline} unless restored"))
+    end = (edition_ends or {}).get(status.facts.ruleset_id)
+    if end is not None and status.state == "valid":
+        transition = status.facts.schedule.transition
+        if end.accepted_until is not None:
+            due, why = end.accepted_until, f"the rule set accepts `{status.facts.ruleset_id}` until {end.accepted_until}"
+        elif transition is not None:
+            due = add_period(end.until, transition)
+            why = (f"a new edition is in force from {end.until}; transition period {transition.text()} "
+                   f"({transition.provenance})")
+        else:
+            due = end.until
+            why = (f"a new edition is in force from {end.until}; no transition period is set (no source gives "
+                   "one)")
+        if day > due:
+            out.append(DueItem("conversion_overdue", due, f"convert to the new edition: {why}"))
+        elif due <= horizon:
+            out.append(DueItem("conversion_due", due, f"convert to the new edition by {due}: {why}"))
     window = status.facts.schedule.renewal_window
     if window is not None and status.state == "valid":
         opens = _subtract(status.facts.expires_on, window)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -194,3 +195,32 @@ def test_every_refusal_code_is_documented() -> None:
     guide = (PROJECT_ROOT / "docs" / "certificates.md").read_text(encoding="utf-8")
     assert len(codes) > 20
     assert sorted(c for c in codes if f"`{c}`" not in guide) == []
+
+
+def test_conversion_due_when_a_new_edition_replaces_the_certificates() -> None:
+    from engine.certificates import EditionEnd
+
+    def conversions(*args: Any) -> list[Any]:
+        return [i for i in due_items(*args) if i.kind.startswith("conversion")]
+
+    events = log(issued())
+    old = "coatings/GB-T-35602-2017"
+    day = D(2027, 6, 1)
+    status = status_as_of(events, day)
+    # no transition period set, none in the rule set: due the day the new edition takes effect, and said so
+    (item,) = conversions(status, day, dt.timedelta(days=30), {old: EditionEnd(D(2027, 6, 20))})
+    assert (item.kind, item.due) == ("conversion_due", D(2027, 6, 20)) and "no transition period" in item.detail
+    assert conversions(status, day, dt.timedelta(days=5), {old: EditionEnd(D(2027, 6, 20))}) == []
+    (late,) = conversions(status, day, dt.timedelta(0), {old: EditionEnd(D(2027, 5, 1))})
+    assert late.kind == "conversion_overdue"
+    # the rule set's own transition comes first; then the schedule's period
+    (ruled,) = conversions(status, day, dt.timedelta(days=300), {old: EditionEnd(D(2027, 5, 1), D(2027, 12, 31))})
+    assert ruled.due == D(2027, 12, 31)
+    with_period = log(issued(schedule=replace(SCHEDULE, transition=Period(12, "months", "default"))))
+    (by_period,) = conversions(status_as_of(with_period, day), day, dt.timedelta(days=400),
+                               {old: EditionEnd(D(2027, 5, 1))})
+    assert by_period.due == D(2028, 5, 1) and "12 months (default)" in by_period.detail
+    # converted certificates are not listed
+    converted = log(*events, Event("converted", D(2027, 5, 2), decision=decision(
+        on=D(2027, 5, 1), ruleset="coatings/GB-T-35602-2027", ident="c")))
+    assert conversions(status_as_of(converted, day), day, dt.timedelta(0), {old: EditionEnd(D(2027, 5, 1))}) == []

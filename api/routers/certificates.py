@@ -100,13 +100,14 @@ def list_certificates(services: ServicesDep, principal: CertificateReader, today
 
 
 @router.get("/due", response_model=DueList, responses=responses(422),
-            summary="Your work list: surveillance due or overdue, suspensions about to lapse or lapsed, renewals")
+            summary="Your work list: surveillance due or overdue, suspensions about to lapse or lapsed, renewals, "
+                    "conversions to a new edition")
 def due(services: ServicesDep, principal: CertificationBody, today: TodayDep, settings: CertificateSettingsDep,
         as_of: StatusDay = None,
         within_days: Annotated[int, Query(ge=0, le=3660, description="look this many days ahead")] = 30
         ) -> dict[str, Any]:
     day = as_of or today
-    rows = certs.due_list(services.db, principal, day, within_days)
+    rows = certs.due_list(services.db, principal, day, within_days, certs.edition_ends(services, principal))
     schedule = certs.schedule_for(services, principal, settings)
     not_set = [name for name, value in schedule.to_dict().items() if value is None]
     return {"as_of": day, "within_days": within_days,
