@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +41,6 @@ from engine.certificates import (
     schedule_from_policy,
     status_as_of,
 )
-from engine.diagnostics import Diagnostic
 
 from .certificate_tables import CertificateCounter, CertificateEventRecord, CertificateRecord
 from .db import Database, utcnow
@@ -230,11 +229,14 @@ def issue(services: Services, principal: Principal, req: IssueRequest, *, today:
 
 
 def _event_values(number: str, sequence: int, event: Event, principal: Principal, now: dt.datetime,
-                  idempotency_key: str | None, request_hash: str | None) -> dict[str, Any]:
+                  idempotency_key: str | None, request_hash: str | None,
+                  current_version: str | None = None) -> dict[str, Any]:
+    """The row of an event: the rule-set version is the decision's, or (an event resting on no decision) the
+    version the certificate is under when the event takes effect."""
     decision = event.decision
     return dict(id=str(uuid.uuid4()), certificate_number=number, sequence=sequence, kind=event.kind,
                 effective_on=event.on, reason=event.reason, evaluation_id=decision.id if decision else None,
-                ruleset_version=decision.ruleset_version if decision else None, event=event.to_dict(),
+                ruleset_version=decision.ruleset_version if decision else current_version, event=event.to_dict(),
                 organisation=principal.organisation, api_key_id=principal.key_id, created_at=now,
                 idempotency_key=idempotency_key, request_hash=request_hash)
 
@@ -277,11 +279,14 @@ def record_event(services: Services, principal: Principal, number: str, req: Eve
         # the log as this transaction sees it: the check and the insert are one step
         rows = list(session.scalars(select(CertificateEventRecord).where(
             CertificateEventRecord.certificate_number == number).order_by(CertificateEventRecord.sequence)))
+        log = [Event.from_dict(r.event) for r in rows]
         try:
-            check([Event.from_dict(r.event) for r in rows], event)
+            check(log, event)
         except TransitionRefused as e:
             raise _refused(e) from None
-        values = _event_values(number, len(rows) + 1, event, principal, utcnow(), idempotency_key, request_hash)
+        facts = status_as_of(log, event.on).facts
+        values = _event_values(number, len(rows) + 1, event, principal, utcnow(), idempotency_key, request_hash,
+                               facts.ruleset_version if facts is not None else None)
         session.execute(insert(_EVENTS), [values])
         return CertificateEventRecord(**values)
 
@@ -431,6 +436,3 @@ def public_view(loaded: Loaded, day: dt.date) -> dict[str, Any]:
                        for lab in s["labels"]],
             "issued_on": s["issued_on"], "valid_until": s["valid_until"]}
 
-
-def diagnostics_of(items: Iterable[Diagnostic]) -> list[dict[str, Any]]:
-    return [d.to_dict() for d in items]

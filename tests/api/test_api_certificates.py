@@ -153,6 +153,8 @@ def test_idempotent_writes(client: TestClient, org: Org, granted: dict[str, Any]
     assert c.status_code == 422 and c.json()["diagnostics"][0]["code"] == "idempotency_key_reused"
     log = client.get(f"/v1/certificates/{number}", headers=org.headers(CB)).json()["events"]
     assert [e["kind"] for e in log] == ["issued", "suspended"]
+    # an event resting on no decision records the rule-set version the certificate is under
+    assert log[1]["ruleset_version"] == log[0]["ruleset_version"] == granted["decision"]["ruleset_version"]
 
 
 def test_isolation(client: TestClient, org: Org, other_org: Org, granted: dict[str, Any]) -> None:
