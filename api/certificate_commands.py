@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Any
 
-__all__ = ["register"]
+__all__ = ["register", "add_arguments", "cmd_issue", "cmd_event", "cmd_show", "cmd_list", "cmd_due"]
 
 _EVENT_KINDS = ("surveillance_recorded", "suspended", "restored", "revoked", "cancelled", "scope_extended",
                 "scope_reduced", "converted", "expired")
@@ -180,14 +180,26 @@ def cmd_due(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
+    """Add `certificates` to `greencert`'s sub-command parser (engine.cli's way: api/commands.py calls this)."""
+    add_arguments(sub.add_parser("certificates", help="issue certificates, record their life, check them"))
+
+
+def add_arguments(group: argparse.ArgumentParser) -> None:
+    """The sub-commands of `greencert certificates` on `group`. Each names its implementation both as `func` and
+    as `run` ("module:function"), so a command line that imports implementations lazily by name can use it:
+    `Command("issue certificates, record their life, check them", add_arguments)`."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--key", help="the API key to act as (default GREENCERT_API_KEY)")
     common.add_argument("--database-url", help="the service's database (default GREENCERT_DATABASE_URL)")
     common.add_argument("--format", choices=("text", "json"), default="text")
-    group = sub.add_parser("certificates", help="issue certificates, record their life, check them")
     cmds = group.add_subparsers(dest="certificates_command", required=True)
 
-    p = cmds.add_parser("issue", parents=[common], help="issue a certificate from a granted binding evaluation")
+    def command(name: str, func: Any, help_text: str) -> argparse.ArgumentParser:
+        p = cmds.add_parser(name, parents=[common], help=help_text)
+        p.set_defaults(func=func, run=f"{__name__}:{func.__name__}")
+        return p
+
+    p = command("issue", cmd_issue, "issue a certificate from a granted binding evaluation")
     p.add_argument("evaluation_id")
     p.add_argument("--holder", required=True, help="the holder's organisation (as its keys name it)")
     p.add_argument("--holder-name", help="the holder's name as printed (default: --holder)")
@@ -196,9 +208,8 @@ def register(sub: Any) -> None:
     p.add_argument("--on", type=_date, help="issue date (default today)")
     p.add_argument("--prefix", help="number prefix (default GREENCERT_CERTIFICATE_PREFIX or the organisation)")
     p.add_argument("--idempotency-key", help="a retry with the same key answers the first certificate")
-    p.set_defaults(func=cmd_issue)
 
-    p = cmds.add_parser("event", parents=[common], help="record an event of a certificate (append-only)")
+    p = command("event", cmd_event, "record an event of a certificate (append-only)")
     p.add_argument("number")
     p.add_argument("kind", choices=_EVENT_KINDS)
     p.add_argument("--on", type=_date, help="the day it takes effect (default today)")
@@ -208,20 +219,16 @@ def register(sub: Any) -> None:
     p.add_argument("--model", action="append", help="scope reduction: a model removed (repeatable)")
     p.add_argument("--unit", action="append", help="scope reduction: a unit removed (repeatable)")
     p.add_argument("--idempotency-key")
-    p.set_defaults(func=cmd_event)
 
-    p = cmds.add_parser("show", parents=[common], help="a certificate and its status on a day")
+    p = command("show", cmd_show, "a certificate and its status on a day")
     p.add_argument("number")
     p.add_argument("--as-of", type=_date, help="the day (default today)")
     p.add_argument("--public", action="store_true", help="what the public check shows (no key needed)")
-    p.set_defaults(func=cmd_show)
 
-    p = cmds.add_parser("list", parents=[common], help="your certificates (issued or held)")
+    p = command("list", cmd_list, "your certificates (issued or held)")
     p.add_argument("--as-of", type=_date)
     p.add_argument("--limit", type=int, default=50)
-    p.set_defaults(func=cmd_list)
 
-    p = cmds.add_parser("due", parents=[common], help="your work list: surveillance, suspensions, renewals")
+    p = command("due", cmd_due, "your work list: surveillance, suspensions, renewals, conversions")
     p.add_argument("--as-of", type=_date)
     p.add_argument("--within-days", type=int, default=30)
-    p.set_defaults(func=cmd_due)
