@@ -19,11 +19,12 @@ from .errors import BodyLimitMiddleware, install_error_handlers
 from .middleware import BodyDeadlineMiddleware, InternalErrorMiddleware
 from .migrate import upgrade
 from .ratelimit import FailedAuthLimiter
-from .routers import catalogue, evaluations, health, keys, rulesets, self_checks
+from .routers import catalogue, certificates, evaluations, health, keys, rulesets, self_checks
 from .schemas import APPLICATION_MARKER, APPLICATION_REF
 from .service import Services, load_overlaid, load_repository
 from .settings import Settings, get_settings
 from .web import docs as web_docs
+from .web import verify as web_verify
 
 __all__ = ["create_app", "app_from_environment", "API_VERSION"]
 
@@ -95,7 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="greencert", version=API_VERSION, description=_DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None,
                   openapi_tags=[{"name": "catalogue"}, {"name": "evaluations"}, {"name": "self-checks"},
-                                {"name": "rule sets"}, {"name": "keys"}, {"name": "health"}])
+                                {"name": "rule sets"}, {"name": "keys"}, {"name": "health"},
+                                {"name": "certificates"}])
     app.state.services = services
     app.state.auth_limiter = FailedAuthLimiter(settings.auth_failure_limit, settings.auth_failure_window_seconds)
     install_error_handlers(app)
@@ -104,6 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(InternalErrorMiddleware)  # the outermost of ours: it answers what the others raise
     for module in (catalogue, evaluations, self_checks, rulesets, keys, health, web, web_docs):
         app.include_router(module.router)
+    app.include_router(certificates.router)
+    app.include_router(certificates.public_router)
+    app.include_router(web_verify.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

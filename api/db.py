@@ -243,3 +243,7 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# the certificate tables live in their own module; importing it here puts them on `Base.metadata` with the others
+from . import certificate_tables as _certificate_tables  # noqa: E402,F401

@@ -136,6 +136,12 @@ def _keys(parser: argparse.ArgumentParser) -> None:
     p.set_defaults(run="api.commands:cmd_keys_revoke")
 
 
+def _certificates(parser: argparse.ArgumentParser) -> None:
+    from api.certificate_commands import add_arguments
+
+    add_arguments(parser)
+
+
 COMMANDS: dict[str, Command] = {
     "validate": Command("validate catalogue and rule-set files; exit 1 on any problem", _validate),
     "check": Command("evaluate an application (YAML or JSON) and print the decision", _check),
@@ -143,6 +149,7 @@ COMMANDS: dict[str, Command] = {
     "serve": Command("run the HTTP API (uvicorn) on the shipped rule sets", _serve),
     "migrate": Command("bring the database schema up to date (the server also does this on start)", _migrate),
     "keys": Command("manage API keys", _keys),
+    "certificates": Command("issue certificates, record their life, check them", _certificates),
     "features": Command("run the Gherkin features of the rule sets; with --coverage, report the criteria, basic "
                         "requirements and labels no scenario exercises (exit 2 when a rule set is not fully covered)",
                         _features),

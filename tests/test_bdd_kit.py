@@ -403,3 +403,43 @@ def test_rules_that_do_not_load_fail_every_scenario_with_the_loader_diagnostics(
     assert "rules_reference_error: unknown indicator `benzen` (did you mean `benzene`?)" in proc.stdout, proc.stdout
     assert "bdd_rules_error: the catalogue, rule sets or overlays do not load" in proc.stdout
     assert "Traceback" not in proc.stdout
+
+
+CERTIFICATE_MISTAKES = """Feature: certificate moves that go wrong
+""" + BACKGROUND + """
+  Scenario: a refused move nobody expected
+    Given an application that meets every requirement
+    When the application is evaluated
+    And a certificate is issued on 2026-11-05
+    And the certificate is restored on 2026-12-01
+
+  Scenario: a refusal expected that does not happen
+    Given an application that meets every requirement
+    When the application is evaluated
+    And a certificate is issued on 2026-11-05
+    Then the move is refused with certificate_decision_not_granted
+
+  Scenario: a state read before any certificate
+    Given an application that meets every requirement
+    When the application is evaluated
+    Then the certificate is valid on 2026-11-05
+"""
+
+
+def test_certificate_steps_fail_with_the_line_and_the_reason(tmp_path: Path) -> None:
+    feature = tmp_path / "certs.feature"
+    feature.write_text(CERTIFICATE_MISTAKES, encoding="utf-8")
+    proc = run_pytest(feature, tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "3 failed" in out, out
+    expected = [
+        (_line(CERTIFICATE_MISTAKES, "restored on 2026-12-01"),
+         "certificate_transition_refused: cannot restore a certificate that is valid since 2026-11-05"),
+        (_line(CERTIFICATE_MISTAKES, "refused with certificate_decision_not_granted"),
+         "bdd_expectation_failed: the move was not refused: it was recorded"),
+        (_line(CERTIFICATE_MISTAKES, "valid on 2026-11-05"), "bdd_missing_context: no certificate has been issued"),
+    ]
+    for line, message in expected:
+        located = [x for x in out.splitlines() if x.startswith(f"certs.feature:{line}:")]
+        assert any(message in x for x in located), (line, message, out)
+    assert "Traceback" not in out and "TransitionRefused" not in out

@@ -59,6 +59,13 @@ ENDPOINTS = [
     Endpoint("GET", "/v1/keys", frozenset({ADMIN, OP}), lists="key"),
     Endpoint("POST", "/v1/keys", frozenset({ADMIN, OP}), "key", 201, foreign=403),
     Endpoint("DELETE", "/v1/keys/{key}", frozenset({ADMIN, OP}), foreign=404),
+    Endpoint("POST", "/v1/certificates", frozenset({CB}), "certificate", 201, foreign=404),
+    Endpoint("GET", "/v1/certificates", frozenset({CB, M}), lists="certificate"),
+    Endpoint("GET", "/v1/certificates/due", frozenset({CB})),
+    Endpoint("GET", "/v1/certificates/{certificate}", frozenset({CB, M}), foreign=404),
+    Endpoint("GET", "/v1/certificates/{certificate}/document", frozenset({CB, M}), foreign=404),
+    Endpoint("POST", "/v1/certificates/{certificate}/events", frozenset({CB}), "certificate_event", 201, foreign=404),
+    Endpoint("GET", "/v1/public/certificates/{certificate}", PUBLIC),
     Endpoint("GET", "/v1/health", PUBLIC),
     Endpoint("GET", "/v1/ready", PUBLIC),
 ]
@@ -69,7 +76,7 @@ CALLERS = [(role, whose) for role in ROLES for whose in ("own", "foreign")] + [(
 
 def _template(path: str) -> str:
     return (path.replace("{evaluation}", "{evaluation_id}").replace("{self_check}", "{self_check_id}")
-            .replace("{key}", "{key_id}").replace("coatings", "{category}"))
+            .replace("{key}", "{key_id}").replace("{certificate}", "{number}").replace("coatings", "{category}"))
 
 
 def test_the_matrix_covers_every_route(app: FastAPI) -> None:
@@ -84,12 +91,15 @@ def test_the_roles_are_one_list() -> None:
 
 @pytest.fixture
 def world(client: TestClient, app: FastAPI, org: Org) -> dict[str, str]:
-    """One evaluation and one stored self-check of `org`, a key of `org` to revoke, a stored rule-set version."""
+    """One evaluation and one stored self-check of `org`, a key of `org` to revoke, a stored rule-set version, a
+    certificate issued by `org` and held by `org`."""
     ev = client.post(f"/v1/evaluations?as_of={AS_OF}", json=APPLICATION, headers=org.headers(CB)).json()
     sc = client.post(f"/v1/self-checks?as_of={AS_OF}&store=true", json=APPLICATION, headers=org.headers(M)).json()
     victim = create_key(app.state.services.db, org.name, M, "to revoke")
+    cert = client.post("/v1/certificates", json={"evaluation_id": ev["id"], "holder": org.name},
+                       headers=org.headers(CB)).json()
     return {"evaluation": ev["id"], "self_check": sc["id"], "key": victim.id, "key_token": victim.token,
-            "version": ev["decision"]["ruleset_version"], "organisation": org.name}
+            "version": ev["decision"]["ruleset_version"], "organisation": org.name, "certificate": cert["number"]}
 
 
 def _request(client: TestClient, e: Endpoint, world: dict[str, str], headers: dict[str, str]) -> Any:
@@ -100,6 +110,10 @@ def _request(client: TestClient, e: Endpoint, world: dict[str, str], headers: di
         path += f"?as_of={AS_OF}"
     elif e.body == "batch":
         kwargs["json"] = {"items": [{"application": APPLICATION, "as_of": AS_OF}]}
+    elif e.body == "certificate":
+        kwargs["json"] = {"evaluation_id": world["evaluation"], "holder": world["organisation"]}
+    elif e.body == "certificate_event":
+        kwargs["json"] = {"kind": "suspended", "on": "2026-12-01", "reason": "complaint", "deadline": "2027-01-01"}
     elif e.body == "key":
         kwargs["json"] = {"organisation": world["organisation"], "role": CB}
     elif e.body == "rule_file":
@@ -153,7 +167,7 @@ def test_access_matrix(client: TestClient, app: FastAPI, org: Org, other_org: Or
         assert r.json()["diagnostics"][0]["code"] == "not_found"
     if endpoint.lists is not None and expected == 200:
         body = r.json()
-        ids = {item["id"] for item in (body if isinstance(body, list) else body["items"])}
+        ids = {item.get("id", item.get("number")) for item in (body if isinstance(body, list) else body["items"])}
         assert (world[endpoint.lists] in ids) == (not foreign or caller == OP), ids
     # what a refused caller could not do did not happen: the world's key still works, no key was made for it
     if endpoint.method == "DELETE" and expected != 200:

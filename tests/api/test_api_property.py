@@ -21,7 +21,8 @@ from api.examples import APPLICATION
 EXAMPLES = {"sqlite": 3000, "postgres": 1500}
 OVERRIDE = os.environ.get("GREENCERT_PROPERTY_EXAMPLES")
 ROLE_FOR = {"/v1/evaluations": "certification_body", "/v1/self-checks": "manufacturer",
-            "/v1/rulesets/validate": "rule_author", "/v1/keys": "administrator"}
+            "/v1/rulesets/validate": "rule_author", "/v1/keys": "administrator",
+            "/v1/certificates": "certification_body"}
 
 
 def _role(path: str) -> str | None:
@@ -40,8 +41,10 @@ def test_no_generated_request_gets_a_5xx(client: TestClient, app: FastAPI, org: 
                              headers=org.headers("certification_body")).json()
     self_check = client.post("/v1/self-checks?as_of=2026-11-01&store=true", json=APPLICATION,
                              headers=org.headers("manufacturer")).json()
+    certificate = client.post("/v1/certificates", json={"evaluation_id": evaluation["id"], "holder": org.name},
+                              headers=org.headers("certification_body")).json()
     known = {"evaluation_id": evaluation["id"], "self_check_id": self_check["id"], "category": "coatings",
-             "version": evaluation["decision"]["ruleset_version"]}
+             "version": evaluation["decision"]["ruleset_version"], "number": certificate["number"]}
     calls: list[int] = []
     statuses: dict[int, int] = {}
     started = time.monotonic()
