@@ -23,7 +23,7 @@ from engine.schema_check import field_path
 from .recorder import RecorderClosed
 
 __all__ = ["ApiError", "BodyTooLarge", "BodyLimitMiddleware", "error_body", "install_error_handlers", "not_found",
-           "allowed_methods", "diagnostics_response", "internal_error_diagnostic"]
+           "allowed_methods", "diagnostics_response", "internal_error_diagnostic", "validation_diagnostics"]
 
 log = logging.getLogger("greencert.api")
 
@@ -94,9 +94,10 @@ def _lower(text: str) -> str:
 _PARAM_HINTS = {"as_of": "write the date as YYYY-MM-DD", "idempotency-key": "1 to 200 characters"}
 
 
-def _validation_diagnostics(exc: RequestValidationError) -> list[Diagnostic]:
+def validation_diagnostics(errors: Sequence[Any]) -> list[Diagnostic]:
+    """FastAPI's (and pydantic's) validation errors as diagnostics, each naming its field's full path."""
     out: list[Diagnostic] = []
-    for err in exc.errors():
+    for err in errors:
         loc = tuple(err.get("loc", ()))
         where, path = (loc[0], loc[1:]) if loc and loc[0] in ("query", "path", "header", "body", "cookie") else ("", loc)
         if err.get("type") == "json_invalid":
@@ -193,7 +194,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        return _response(422, _validation_diagnostics(exc))
+        return _response(422, validation_diagnostics(exc.errors()))
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)

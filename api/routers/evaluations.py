@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from .. import service
 from ..deps import AsOf, CertificationBody, IdempotencyKey, ServicesDep, TodayDep
@@ -20,9 +21,10 @@ from ..schemas import (
     Outcome,
     Reproduction,
 )
-from .common import APPLICATION_BODY, BODY, json_response, responses
+from .common import APPLICATION_BODY, BODY, batch_body, json_response, responses
 
-__all__ = ["router", "RecordId", "list_query", "batch_view", "outcome_view", "outcome_response", "check_batch_size"]
+__all__ = ["router", "RecordId", "list_query", "batch_view", "outcome_view", "outcome_response", "check_batch_size",
+           "read_batch"]
 
 router = APIRouter(prefix="/v1/evaluations", tags=["evaluations"])
 
@@ -71,7 +73,7 @@ def list_query(services: service.Services, principal: Principal, binding: bool, 
 
 @router.post("", status_code=201, response_model=EvaluationOut, openapi_extra=APPLICATION_BODY,
              responses={200: {"model": EvaluationOut, "description": "replayed: the record first made with this "
-                              "Idempotency-Key"}, **responses(*BODY, 404, 415, 422)},
+                              "Idempotency-Key"}, **responses(*BODY, 404, 415, 422, 503)},
              summary="Evaluate an application and record the binding decision")
 async def submit(request: Request, services: ServicesDep, principal: CertificationBody,
                  today: TodayDep, as_of: AsOf = None, idempotency_key: IdempotencyKey = None,
@@ -80,7 +82,7 @@ async def submit(request: Request, services: ServicesDep, principal: Certificati
                  ) -> Response:
     out = await service.submit(services, principal, await request.body(), request.headers.get("content-type"),
                                as_of=as_of, today=today, binding=True, store=True, idempotency_key=idempotency_key,
-                               supersedes=supersedes)
+                               supersedes=supersedes, disconnected=request.is_disconnected)
     return outcome_response(out, principal, 201)
 
 
@@ -100,14 +102,25 @@ def list_evaluations(services: ServicesDep, principal: CertificationBody,
                       offset=offset)
 
 
-@router.post("/batch", response_model=BatchOut, responses=responses(*BODY, 422),
+@router.post("/batch", response_model=BatchOut, responses=responses(*BODY, 415, 422, 503),
+             openapi_extra=batch_body(EvaluationBatchIn),
              summary="Evaluate many applications; a result or the diagnostics for each item")
-def submit_batch(payload: EvaluationBatchIn, services: ServicesDep, principal: CertificationBody, today: TodayDep,
-                 as_of: AsOf = None) -> dict[str, Any]:
-    check_batch_size(services, len(payload.items))
-    results = service.submit_batch(services, principal, payload.items, as_of=as_of, today=today, binding=True,
-                                   store=True)
+async def submit_batch(request: Request, services: ServicesDep, principal: CertificationBody, today: TodayDep,
+                       as_of: AsOf = None) -> dict[str, Any]:
+    batch = await read_batch(request, services, EvaluationBatchIn)
+    results = await run_in_threadpool(service.submit_batch, services, principal, batch, as_of=as_of, today=today,
+                                      binding=True, store=True)
     return batch_view(results, principal)
+
+
+async def read_batch(request: Request, services: service.Services, model: type[EvaluationBatchIn]
+                     ) -> service.BatchRead:
+    """The batch body through the one intake (`service.read_batch`, in a worker process), then its size."""
+    batch: service.BatchRead = await service.read_in_worker(
+        services, service.read_batch, await request.body(), request.headers.get("content-type"), model,
+        disconnected=request.is_disconnected)
+    check_batch_size(services, len(batch.payload.items))
+    return batch
 
 
 def check_batch_size(services: service.Services, count: int) -> None:
