@@ -77,7 +77,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
 ])
 def test_a_costly_body_is_answered_within_the_bound_while_health_answers_in_100_ms(
         server, name: str, path: str, role: str) -> None:  # type: ignore[no-untyped-def]
-    running, app, keys = server
+    running, _app, keys = server
     body = DEEP if name == "deep" else _mapping()
     content_type = "application/yaml" if path == "/v1/self-checks" else "application/json"
     with HealthProbe(running.base) as probe, httpx.Client(base_url=running.base, timeout=120) as c:
