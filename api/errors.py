@@ -23,7 +23,7 @@ from engine.schema_check import field_path
 from .recorder import RecorderClosed
 
 __all__ = ["ApiError", "BodyTooLarge", "BodyLimitMiddleware", "error_body", "install_error_handlers", "not_found",
-           "allowed_methods", "diagnostics_response", "internal_error_diagnostic", "validation_diagnostics"]
+           "allowed_methods", "diagnostics_response", "internal_error_diagnostic", "validation_diagnostics", "URL_HAS_NUL"]
 
 log = logging.getLogger("greencert.api")
 
@@ -117,6 +117,10 @@ def validation_diagnostics(errors: Sequence[Any]) -> list[Diagnostic]:
     return out
 
 
+# the scope key BodyLimitMiddleware sets on a request whose URL holds a NUL (api.deps refuses it after authenticating)
+URL_HAS_NUL = "greencert.url_has_nul"
+
+
 class BodyLimitMiddleware:
     """413 for bodies over the configured size: at once when Content-Length says so, else while reading.
     Also refuses URLs holding a NUL character (422), which no route could use."""
@@ -141,7 +145,13 @@ class BodyLimitMiddleware:
             return
         if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"") or \
                 b"\x00" in scope.get("query_string", b""):
-            # no id, name or filter holds one, and PostgreSQL refuses them in text: answer before routing
+            # no id, name or filter holds one, and PostgreSQL refuses them in text. Under /v1 (but health) the
+            # caller authenticates first (api.deps.get_principal refuses it then); elsewhere answer now.
+            path = scope.get("path", "")
+            if path.startswith("/v1/") and not path.startswith("/v1/health"):
+                scope[URL_HAS_NUL] = True
+                await self.app(scope, receive, send)
+                return
             await _response(422, [Diagnostic("request_validation_error", "the URL contains a NUL character",
                                              hint="remove `%00` from the path and query")])(scope, receive, send)
             return
@@ -192,8 +202,14 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, ApiError)
         return _response(exc.status, exc.diagnostics, exc.headers)
 
-    async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        from .deps import refuse_unauthenticated  # deps imports this module
+
+        try:
+            await refuse_unauthenticated(request)
+        except ApiError as refusal:
+            return _response(refusal.status, refusal.diagnostics, refusal.headers)
         return _response(422, validation_diagnostics(exc.errors()))
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -25,12 +27,14 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-__all__ = ["WorkerPool", "TimeLimitExceeded", "ClientGone", "WorkerFailed"]
+__all__ = ["WorkerPool", "TimeLimitExceeded", "ClientGone", "WorkerFailed", "serve_fd"]
 
 log = logging.getLogger("greencert.api")
 
-# Modules the workers need, imported once by the fork server: a replacement process starts in milliseconds.
+# Modules the jobs need, imported when a worker process starts (not when its first job arrives).
 _PRELOAD = ["api.isolation", "api.service", "engine.intake", "engine.loader"]
+# How long a new worker process may take to start (a fresh interpreter importing the engine; a loaded machine).
+_START_SECONDS = 60.0
 # How often a waiting request asks whether its client is still there.
 _DISCONNECT_POLL_SECONDS = 0.1
 
@@ -49,11 +53,23 @@ class ClientGone(Exception):
 
 
 class WorkerFailed(Exception):
-    """The worker process died on its own (e.g. out of memory) before answering."""
+    """The job raised (a bug: `crashed` False), or its process died on its own before answering (e.g. killed
+    for memory: `crashed` True)."""
+
+    def __init__(self, message: str, crashed: bool):
+        super().__init__(message)
+        self.crashed = crashed
 
 
-def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker process
-    """A worker process: run jobs until the service closes its end of the pipe."""
+def serve_fd(fd: int) -> None:  # pragma: no cover - runs in the worker process
+    """A worker process: run jobs arriving on socket `fd` until the service closes its end."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is for the service, which ends us
+    for module in _PRELOAD:
+        __import__(module)
+    conn = Connection(fd)
+    conn.send("ready")
     while True:
         try:
             fn, args = conn.recv()
@@ -77,7 +93,7 @@ class _Worker:
     def kill(self) -> None:
         try:
             self.process.kill()
-            self.process.join(5)
+            self.process.wait(5)
         finally:
             self.conn.close()
 
@@ -96,19 +112,33 @@ class WorkerPool:
     pids: set[int] = field(default_factory=set)  # live worker processes
 
     def _start(self) -> _Worker:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(_PRELOAD)
-        parent, child = ctx.Pipe(duplex=True)
-        process = ctx.Process(target=_serve, args=(child,), daemon=True, name="greencert-parse")
-        process.start()
-        child.close()
-        assert process.pid is not None
+        """A new worker process: a fresh interpreter (not a fork of this one, with its threads and connections,
+        nor multiprocessing's re-import of the main script), talking over a socket pair."""
+        parent, child = socket.socketpair()
+        try:
+            program = (f"import sys; sys.path[:0] = {[p for p in sys.path if p]!r}; "
+                       f"from api.isolation import serve_fd; serve_fd({child.fileno()})")
+            process = subprocess.Popen([sys.executable, "-c", program], pass_fds=[child.fileno()],
+                                       stdin=subprocess.DEVNULL, close_fds=True)
+        finally:
+            child.close()
+        worker = _Worker(process, Connection(parent.detach()))
+        # ready once it has imported what jobs need: until then a large job would block the sender
+        try:
+            if not worker.conn.poll(_START_SECONDS) or worker.conn.recv() != "ready":
+                raise WorkerFailed("a worker process did not start", crashed=True)
+        except (EOFError, OSError):
+            worker.kill()
+            raise WorkerFailed("a worker process ended as it started", crashed=True) from None
+        except WorkerFailed:
+            worker.kill()
+            raise
         self.pids.add(process.pid)
-        return _Worker(process, parent)
+        return worker
 
     def warm(self) -> None:
-        """Start every process now (when the service starts): the fork server's first start, which imports the
-        engine, takes seconds, and no request should wait for it."""
+        """Start every process now (when the service starts): a process's start, which imports the engine, takes
+        a second or two, and no request should wait for it."""
         with self._lock:
             missing = self.processes - self._busy - len(self._idle)
         started = [self._start() for _ in range(missing)]
@@ -177,7 +207,10 @@ class WorkerPool:
             # the pipe is used blocking (the worker reads at once; a loop such as uvloop makes an fd it watches
             # non-blocking, so it is watched only between the job sent and the answer ready)
             os.set_blocking(fd, True)
-            worker.conn.send((fn, args))
+            try:
+                worker.conn.send((fn, args))
+            except OSError:
+                raise WorkerFailed("the worker process ended before taking the job", crashed=True) from None
             loop.add_reader(fd, answered)
             registered = True
             while not ready.done():
@@ -194,7 +227,7 @@ class WorkerPool:
             try:
                 ok, value = worker.conn.recv()
             except (EOFError, OSError):
-                raise WorkerFailed("the worker process ended without answering") from None
+                raise WorkerFailed("the worker process ended without answering", crashed=True) from None
             finished = True
         finally:
             if registered:
@@ -205,7 +238,7 @@ class WorkerPool:
                 self._kill(worker)
                 self._give_back(None)
         if not ok:
-            raise WorkerFailed(value)
+            raise WorkerFailed(value, crashed=False)
         return value
 
     def close(self) -> None:

@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -36,6 +37,8 @@ __all__ = ["Services", "Submission", "Outcome", "Filters", "BatchResult", "load_
            "list_records", "reevaluate", "reproduce", "reproduction_view", "record_view", "summary_view",
            "stored_snapshot", "used_version", "MAX_MAGNITUDE", "DEFAULT_PAGE", "MAX_PAGE", "Refusal", "BatchRead",
            "read_submission", "read_batch", "read_in_worker", "decode_body", "read_document", "MAX_DIAGNOSTICS"]
+
+log = logging.getLogger("greencert.api")
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
@@ -571,7 +574,12 @@ async def read_in_worker(services: Services, job: Callable[..., Any], *args: Any
     except ClientGone:
         raise ApiError.one(499, "client_disconnected", "the client disconnected; the work was stopped") from None
     except WorkerFailed as e:
-        raise RuntimeError(f"a body-reading worker failed: {e}") from None
+        if not e.crashed:
+            raise RuntimeError(f"a body-reading job failed: {e}") from None
+        log.error("a body-reading worker process died: %s", e)
+        raise ApiError.one(503, "worker_failed", "the process reading the body ended before it answered",
+                           hint="retry later; if it happens again with this body, send a smaller one",
+                           headers={"Retry-After": "1"}) from None
     if isinstance(result, Refusal):
         raise result.error()
     return result

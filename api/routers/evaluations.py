@@ -18,6 +18,7 @@ from ..schemas import (
     EvaluationDetail,
     EvaluationOut,
     EvaluationPage,
+    IsoDate,
     Outcome,
     Reproduction,
 )
@@ -91,10 +92,10 @@ async def submit(request: Request, services: ServicesDep, principal: Certificati
 def list_evaluations(services: ServicesDep, principal: CertificationBody,
                      category: Annotated[str | None, Query(max_length=100)] = None,
                      outcome: Outcome | None = None,
-                     as_of_from: Annotated[dt.date | None, Query(description="evaluation date on or after")] = None,
-                     as_of_to: Annotated[dt.date | None, Query(description="evaluation date on or before")] = None,
-                     submitted_from: Annotated[dt.date | None, Query(description="recorded on or after (UTC)")] = None,
-                     submitted_to: Annotated[dt.date | None, Query(description="recorded on or before (UTC)")] = None,
+                     as_of_from: Annotated[IsoDate | None, Query(description="evaluation date on or after")] = None,
+                     as_of_to: Annotated[IsoDate | None, Query(description="evaluation date on or before")] = None,
+                     submitted_from: Annotated[IsoDate | None, Query(description="recorded on or after (UTC)")] = None,
+                     submitted_to: Annotated[IsoDate | None, Query(description="recorded on or before (UTC)")] = None,
                      limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = service.DEFAULT_PAGE,
                      offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> dict[str, Any]:
     return list_query(services, principal, True, category=category, outcome=outcome, as_of_from=as_of_from,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -10,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from .. import service
 from ..deps import AsOf, IdempotencyKey, Manufacturer, ServicesDep, TodayDep
-from ..schemas import BatchOut, EvaluationDetail, EvaluationOut, EvaluationPage, Outcome, SelfCheckBatchIn
+from ..schemas import BatchOut, EvaluationDetail, EvaluationOut, EvaluationPage, IsoDate, Outcome, SelfCheckBatchIn
 from .common import APPLICATION_BODY, BODY, batch_body, responses
 from .evaluations import RecordId, batch_view, list_query, outcome_response, read_batch
 
@@ -37,10 +36,10 @@ async def submit(request: Request, services: ServicesDep, principal: Manufacture
 def list_self_checks(services: ServicesDep, principal: Manufacturer,
                      category: Annotated[str | None, Query(max_length=100)] = None,
                      outcome: Outcome | None = None,
-                     as_of_from: Annotated[dt.date | None, Query(description="evaluation date on or after")] = None,
-                     as_of_to: Annotated[dt.date | None, Query(description="evaluation date on or before")] = None,
-                     submitted_from: Annotated[dt.date | None, Query(description="recorded on or after (UTC)")] = None,
-                     submitted_to: Annotated[dt.date | None, Query(description="recorded on or before (UTC)")] = None,
+                     as_of_from: Annotated[IsoDate | None, Query(description="evaluation date on or after")] = None,
+                     as_of_to: Annotated[IsoDate | None, Query(description="evaluation date on or before")] = None,
+                     submitted_from: Annotated[IsoDate | None, Query(description="recorded on or after (UTC)")] = None,
+                     submitted_to: Annotated[IsoDate | None, Query(description="recorded on or before (UTC)")] = None,
                      limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = service.DEFAULT_PAGE,
                      offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> dict[str, Any]:
     return list_query(services, principal, False, category=category, outcome=outcome, as_of_from=as_of_from,

@@ -141,7 +141,7 @@ def test_yaml_body_gets_line_and_column_in_diagnostics(client: TestClient, org: 
      "evidence.test_reports[0].results[1].indicator", "did you mean `formaldehyde`?"),
     (with_result(1, indicator="甲醛", value="twelve", unit="mg/kg"), 422, "application_value_error",
      "evidence.test_reports[0].results[1].value", None),
-    (application(product={"name": "no model"}), 422, "application_schema_error", "product", None),
+    (application(product={"name": "no model"}), 422, "application_schema_error", "product.model", None),
     (application(colour="green"), 422, "application_schema_error", None, None),
     (application(certification_unit="exterior"), 422, "application_reference_error", "certification_unit", None),
     (application(edition="GB/T 35602-2099"), 422, "application_reference_error", "edition", None),
