@@ -112,6 +112,9 @@ class WorkerPool:
     pids: set[int] = field(default_factory=set)  # live worker processes
 
     def _start(self) -> _Worker:
+        return self._ready(self._spawn())
+
+    def _spawn(self) -> _Worker:
         """A new worker process: a fresh interpreter (not a fork of this one, with its threads and connections,
         nor multiprocessing's re-import of the main script), talking over a socket pair."""
         parent, child = socket.socketpair()
@@ -122,8 +125,10 @@ class WorkerPool:
                                        stdin=subprocess.DEVNULL, close_fds=True)
         finally:
             child.close()
-        worker = _Worker(process, Connection(parent.detach()))
-        # ready once it has imported what jobs need: until then a large job would block the sender
+        return _Worker(process, Connection(parent.detach()))
+
+    def _ready(self, worker: _Worker) -> _Worker:
+        """`worker` once it has imported what jobs need: until then a large job would block the sender."""
         try:
             if not worker.conn.poll(_START_SECONDS) or worker.conn.recv() != "ready":
                 raise WorkerFailed("a worker process did not start", crashed=True)
@@ -133,7 +138,7 @@ class WorkerPool:
         except WorkerFailed:
             worker.kill()
             raise
-        self.pids.add(process.pid)
+        self.pids.add(worker.process.pid)
         return worker
 
     def warm(self) -> None:
@@ -141,7 +146,8 @@ class WorkerPool:
         a second or two, and no request should wait for it."""
         with self._lock:
             missing = self.processes - self._busy - len(self._idle)
-        started = [self._start() for _ in range(missing)]
+        spawned = [self._spawn() for _ in range(missing)]  # starting together, then waited for
+        started = [self._ready(worker) for worker in spawned]
         with self._lock:
             self._idle.extend(started)
 
