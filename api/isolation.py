@@ -163,8 +163,14 @@ class WorkerPool:
             if self._busy >= self.processes:
                 return None
             self._busy += 1
+        starting = asyncio.get_running_loop().run_in_executor(None, self._start)
         try:
-            return await asyncio.get_running_loop().run_in_executor(None, self._start)
+            return await asyncio.shield(starting)
+        except asyncio.CancelledError:
+            # the request went away while its process started: the process joins the idle ones when it is up
+            starting.add_done_callback(lambda f: self._give_back(
+                None if f.cancelled() or f.exception() is not None else f.result()))
+            raise
         except BaseException:
             with self._lock:
                 self._busy -= 1

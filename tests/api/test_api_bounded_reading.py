@@ -151,3 +151,36 @@ def test_a_client_that_disconnects_during_validation_stops_the_work(tmp_path: Pa
                        headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200 and r.json()["ok"] is False
         assert pool.pids and pid not in pool.pids
+
+
+def test_the_pool_kills_a_job_past_its_limit_and_carries_on() -> None:
+    import asyncio
+
+    from api.isolation import TimeLimitExceeded, WorkerFailed, WorkerPool
+
+    # a generous limit: a process's start (a fresh interpreter importing the engine, seconds on a loaded machine)
+    # counts against the limit of the job that waits for it; 1 s only for the job that must be stopped
+    pool = WorkerPool(processes=1, seconds=60.0)
+
+    async def scenario() -> None:
+        assert await pool.run(len, "abc") == 3
+        (first,) = pool.pids
+        pool.seconds = 1.0
+        started = time.monotonic()
+        with pytest.raises(TimeLimitExceeded):
+            await pool.run(time.sleep, 30)
+        assert time.monotonic() - started < 5
+        pool.seconds = 60.0
+        assert pool.killed == 1 and not _alive(first)
+        assert await pool.run(len, "abcd") == 4  # a new process took its place
+        assert pool.pids and first not in pool.pids
+        with pytest.raises(WorkerFailed) as failed:  # a job that raises is a bug, reported, not a dead pool
+            await pool.run(int, "x")
+        assert not failed.value.crashed and "ValueError" in str(failed.value)
+        assert await pool.run(len, "") == 0
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        pool.close()
+    assert not any(_alive(pid) for pid in pool.pids)
