@@ -166,30 +166,32 @@ def test_bad_applications_get_422_naming_the_field(client: TestClient, org: Org,
     (b"[1, 2]", "application/json", 422, "application_schema_error"),
     # the engine's JSON reader: JSON has no NaN; 1e999 reads as infinity, which no field may hold
     (b"{\"category\": NaN}", "application/json", 422, "json_syntax_error"),
-    (b"{\"x\": 1e999}", "application/json", 422, ("application_value_error", "number_out_of_range")),
+    (b"{\"x\": 1e999}", "application/json", 422, "application_value_error"),
     (b"\xff\xfe", "application/json", 422, "body_encoding_error"),
     (b"{\"category\": \"coatings\", \"category\": \"x\"}", "application/json", 422, "yaml_duplicate_key"),
-    (b"[" * 50_000 + b"]" * 50_000, "application/json", 422, ("json_syntax_error", "document_too_deep")),
+    (b"[" * 50_000 + b"]" * 50_000, "application/json", 422, "json_syntax_error"),
     (b"category: [unclosed", "application/yaml", 422, "yaml_syntax_error"),
     (b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b]\n",
      "application/yaml", 422, "yaml_alias_refused"),
     # text no database can store, and numbers no unit conversion survives, are refused before evaluation
-    # (the second code of a pair: the engine's reader's own, once it checks these itself)
-    (b'{"category": "coatings\\u0000", "product": {"model": "m"}}', "application/json", 422,
-     ("application_value_error", "invalid_text")),
-    (b'{"category": "\\ud800", "product": {"model": "m"}}', "application/json", 422,
-     ("application_value_error", "invalid_text")),
+    (b'{"category": "coatings\\u0000", "product": {"model": "m"}}', "application/json", 422, "application_value_error"),
+    (b'{"category": "\\ud800", "product": {"model": "m"}}', "application/json", 422, "application_value_error"),
     (b'category: "\\0"\nproduct: {model: m}\nevidence: {}\n', "application/yaml", 422, "application_value_error"),
     (b'{"category": "coatings", "product": {"model": "m", "parameters": {"gloss_60": 1e300}}}', "application/json",
      422, "application_value_error"),
     (b"<application/>", "application/xml", 415, "unsupported_media_type"),
 ])
 def test_malformed_bodies_are_4xx_in_the_one_shape(client: TestClient, org: Org, body: bytes, content_type: str,
-                                                   status: int, code: str | tuple[str, ...]) -> None:
+                                                   status: int, code: str) -> None:
     r = client.post("/v1/evaluations", content=body,
                     headers=org.headers("certification_body", **{"Content-Type": content_type}))
     assert r.status_code == status, r.text
-    assert r.json()["diagnostics"][0]["code"] in ((code,) if isinstance(code, str) else code), r.text
+    assert r.json()["diagnostics"][0]["code"] in {code, *_READER_CODES.get(code, ())}, r.text
+
+
+# the engine's reader's own codes for what the service's checks refuse when the reader does not (yet) check it
+_READER_CODES = {"application_value_error": ("invalid_text", "number_out_of_range"),
+                 "json_syntax_error": ("document_too_deep",)}
 
 
 def test_a_value_that_would_overflow_in_conversion_is_refused(client: TestClient, org: Org) -> None:
