@@ -20,6 +20,7 @@ from .middleware import BodyDeadlineMiddleware, InternalErrorMiddleware
 from .migrate import upgrade
 from .ratelimit import FailedAuthLimiter
 from .routers import catalogue, certificates, evaluations, health, keys, rulesets, self_checks
+from .routers.common import batch_components
 from .schemas import APPLICATION_MARKER, APPLICATION_REF
 from .service import Services, load_overlaid, load_repository
 from .settings import Settings, get_settings
@@ -53,6 +54,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     application.pop("$schema", None)
     application.pop("$id", None)
     schema.setdefault("components", {}).setdefault("schemas", {})["Application"] = application
+    schema["components"]["schemas"].update(batch_components())
     _link_application(schema)
     app.openapi_schema = schema
     return schema
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             upgrade(services.db.engine)
         for repo in (services.repository, *services.overlaid.values()):
             repo.compile_all()
+        services.pool.warm()  # the processes that read bodies (api.isolation)
         # What is loaded now lives as long as the process: moved out of the collector's reach, so that full
         # collections under load do not walk the catalogue, the models and the compiled plans again and again.
         gc.collect()

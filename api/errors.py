@@ -23,7 +23,7 @@ from engine.schema_check import field_path
 from .recorder import RecorderClosed
 
 __all__ = ["ApiError", "BodyTooLarge", "BodyLimitMiddleware", "error_body", "install_error_handlers", "not_found",
-           "allowed_methods", "diagnostics_response", "internal_error_diagnostic"]
+           "allowed_methods", "diagnostics_response", "internal_error_diagnostic", "validation_diagnostics", "URL_HAS_NUL"]
 
 log = logging.getLogger("greencert.api")
 
@@ -94,9 +94,10 @@ def _lower(text: str) -> str:
 _PARAM_HINTS = {"as_of": "write the date as YYYY-MM-DD", "idempotency-key": "1 to 200 characters"}
 
 
-def _validation_diagnostics(exc: RequestValidationError) -> list[Diagnostic]:
+def validation_diagnostics(errors: Sequence[Any]) -> list[Diagnostic]:
+    """FastAPI's (and pydantic's) validation errors as diagnostics, each naming its field's full path."""
     out: list[Diagnostic] = []
-    for err in exc.errors():
+    for err in errors:
         loc = tuple(err.get("loc", ()))
         where, path = (loc[0], loc[1:]) if loc and loc[0] in ("query", "path", "header", "body", "cookie") else ("", loc)
         if err.get("type") == "json_invalid":
@@ -114,6 +115,10 @@ def _validation_diagnostics(exc: RequestValidationError) -> list[Diagnostic]:
             hint = (hint + "; " if hint else "") + f"{where} parameter `{name}`"
         out.append(Diagnostic("request_validation_error", message, hint=hint, field=name or None))
     return out
+
+
+# the scope key BodyLimitMiddleware sets on a request whose URL holds a NUL (api.deps refuses it after authenticating)
+URL_HAS_NUL = "greencert.url_has_nul"
 
 
 class BodyLimitMiddleware:
@@ -140,7 +145,13 @@ class BodyLimitMiddleware:
             return
         if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"") or \
                 b"\x00" in scope.get("query_string", b""):
-            # no id, name or filter holds one, and PostgreSQL refuses them in text: answer before routing
+            # no id, name or filter holds one, and PostgreSQL refuses them in text. Under /v1 (but health) the
+            # caller authenticates first (api.deps.get_principal refuses it then); elsewhere answer now.
+            path = scope.get("path", "")
+            if path.startswith("/v1/") and not path.startswith("/v1/health"):
+                scope[URL_HAS_NUL] = True
+                await self.app(scope, receive, send)
+                return
             await _response(422, [Diagnostic("request_validation_error", "the URL contains a NUL character",
                                              hint="remove `%00` from the path and query")])(scope, receive, send)
             return
@@ -191,9 +202,15 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, ApiError)
         return _response(exc.status, exc.diagnostics, exc.headers)
 
-    async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        return _response(422, _validation_diagnostics(exc))
+        from .deps import refuse_unauthenticated  # deps imports this module
+
+        try:
+            await refuse_unauthenticated(request)
+        except ApiError as refusal:
+            return _response(refusal.status, refusal.diagnostics, refusal.headers)
+        return _response(422, validation_diagnostics(exc.errors()))
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)

@@ -68,9 +68,11 @@ APPLICATION_EXAMPLES: dict[str, dict[str, Any]] = {
     "unknown_unit": {"summary": "a unit that does not parse (422 naming the field)", "value": _unknown_unit()},
 }
 
+# line and column are those of the field in the body as sent: here the example sent as compact UTF-8 JSON, on
+# one line (a client writing it otherwise gets other ones)
 ERROR: dict[str, Any] = {"diagnostics": [{
-    "code": "application_unit_error", "message": "unknown unit `mg/kgg`", "file": "<request>", "line": None,
-    "column": None, "hint": "the indicator is measured in `mg/kg`", "field": "evidence.test_reports[0].results[1].unit",
+    "code": "application_unit_error", "message": "unknown unit `mg/kgg`", "file": "<request>", "line": 1,
+    "column": 614, "hint": "the indicator is measured in `mg/kg`", "field": "evidence.test_reports[0].results[1].unit",
     "severity": "error"}]}
 
 _EDITION: dict[str, Any] = {

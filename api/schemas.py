@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from . import examples
 
-__all__ = [
+__all__ = ["IsoDate",
     "DiagnosticOut", "ErrorBody", "TextOut", "EditionOut", "CategorySummary", "CategoryDetail", "CategoryList",
     "CriterionOut", "LabelOut", "EditionCriteria", "EditionLabels", "RuleSetVersionOut", "RuleSetList",
     "RuleSetSnapshotOut", "ValidationReport", "DecisionOut", "EvaluationOut", "EvaluationDetail", "EvaluationSummary",
@@ -25,6 +27,22 @@ Outcome = Literal["granted", "refused", "incomplete"]
 Scalar = int | float | str | bool
 # printable ASCII: what clients put in a header, and nothing a database refuses to store (NUL)
 IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]+$"
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date(value: Any) -> Any:
+    """Dates are written YYYY-MM-DD, nothing else: pydantic alone takes `0` or `1793491200` (in a query, or a
+    number in a body) as seconds since 1970, and a decision would record a date nobody wrote."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise PydanticCustomError("date_format", "a date is written YYYY-MM-DD, e.g. 2026-11-01")
+    return value
+
+
+# A date in a request (query or body): YYYY-MM-DD only, then checked as a calendar date.
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 # a name: no control characters, not blank
 _NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 # the engine's own JSON Schema of an application; put into components by api.app.custom_openapi
@@ -419,7 +437,8 @@ def _application_schema(schema: dict[str, Any]) -> None:
 
 class BatchItemIn(_In):
     application: Any = Field(json_schema_extra=_application_schema)
-    as_of: dt.date | None = Field(default=None, description="evaluation date of this item (default: the request's)")
+    as_of: IsoDate | None = Field(default=None, description="evaluation date of this item, YYYY-MM-DD (default: "
+                                                            "the request's)")
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200, pattern=IDEMPOTENCY_KEY_PATTERN,
                                         description="a retried batch returns this item's first record")
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import datetime as dt
 import hashlib
 import json
-import math
+import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +22,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from engine import Decision, Diagnostic, DiagnosticError, Repository, application_from_data, parse_application
+from engine import Decision, Diagnostic, DiagnosticError, Repository, application_from_data
+from engine.yamlsource import parse_text
 
 from .db import Database, DecisionRecord, RuleSetSnapshot, utcnow
 from .errors import ApiError, not_found
+from .isolation import ClientGone, TimeLimitExceeded, WorkerFailed, WorkerPool
 from .keys import Principal
 from .recorder import Recorder
 from .settings import Settings
@@ -32,7 +35,10 @@ from .settings import Settings
 __all__ = ["Services", "Submission", "Outcome", "Filters", "BatchResult", "load_repository", "load_overlaid",
            "parse_body", "from_data", "yaml_has_aliases", "submit", "submit_batch", "get_record", "superseded_by",
            "list_records", "reevaluate", "reproduce", "reproduction_view", "record_view", "summary_view",
-           "stored_snapshot", "used_version", "MAX_MAGNITUDE", "DEFAULT_PAGE", "MAX_PAGE"]
+           "stored_snapshot", "used_version", "MAX_MAGNITUDE", "DEFAULT_PAGE", "MAX_PAGE", "Refusal", "BatchRead",
+           "read_submission", "read_batch", "read_in_worker", "decode_body", "read_document", "MAX_DIAGNOSTICS"]
+
+log = logging.getLogger("greencert.api")
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
@@ -72,13 +78,16 @@ class Services:
     _snapshot_repos: collections.OrderedDict[str, Repository] = field(default_factory=collections.OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     recorder: Recorder = field(init=False)  # every write of this process, group-committed
+    pool: WorkerPool = field(init=False)  # reading and checking bodies, off the event loop and bounded
 
     def __post_init__(self) -> None:
         self.recorder = Recorder(self.db)
+        self.pool = WorkerPool(self.settings.parse_processes, self.settings.parse_timeout_seconds)
 
     def close(self) -> None:
         """Finish the queued writes, free the compiled rule sets (durable-rules memory) and the connections."""
         self.recorder.close()
+        self.pool.close()
         with self._lock:
             repos = list(self._snapshot_repos.values())
             self._snapshot_repos.clear()
@@ -112,52 +121,23 @@ class Services:
 
 
 # ------------------------------------------------------------------------------------------------ input
+#
+# One intake for every entry point (a single application as JSON or YAML, a batch's items, the web page, which
+# posts JSON to /v1/self-checks): the body is decoded by its declared charset and read by the engine's reader
+# (`engine.yamlsource` through `engine.intake.parse_application`: YAML, or JSON with positions, duplicate keys
+# and NaN/Infinity refused), then checked by the engine's intake (schema, models) and by `_check_safe` (what no
+# database stores, numbers no conversion survives). It all runs in a worker process (`api.isolation`), bounded in
+# time: the functions `read_submission` and `read_batch` are its jobs, and return refusals as data.
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"`{name}` is not a JSON number")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"number `{text[:40]}` is too large")
-    return value
-
-
-def _bounded_int(text: str) -> int:
-    value = int(text)
-    if abs(value) > 2 ** 53:
-        _finite_float(text)  # raises when not even a double can hold it
-    return value
-
-
-def parse_json(body: bytes) -> Any:
-    """Strict JSON: no NaN/Infinity, no numbers a double cannot hold; problems become diagnostics."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ApiError.one(422, "json_syntax_error", f"the body is not valid utf-8 ({e.reason})", hint="send UTF-8 JSON") \
-            from None
-    try:
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_bounded_int)
-    except json.JSONDecodeError as e:
-        raise ApiError(422, [Diagnostic("json_syntax_error", e.msg[:1].lower() + e.msg[1:], "<request>", e.lineno,
-                                        e.colno, hint="send the body as a JSON object")]) from None
-    except ValueError as e:
-        raise ApiError.one(422, "json_value_error", str(e), hint="numbers must be finite and fit a double") from None
-    except RecursionError:
-        raise ApiError.one(422, "json_syntax_error", "the body is nested too deeply") from None
-
-
-def yaml_has_aliases(text: str) -> bool:
-    """Aliases let a small document expand into a huge one (a "billion laughs"); uploads may not use them."""
-    try:
-        return any(isinstance(t, yaml.AliasToken) for t in yaml.scan(text, Loader=yaml.SafeLoader))
-    except yaml.YAMLError:
-        return False  # the parser reports the syntax error with its position
-
-
+# Charsets a body may declare (`Content-Type: ...; charset=`): UTF-8 (the default) and the legacy encodings of
+# Chinese text a certification body's system may still send; anything else is 415.
+_CHARSETS = {"utf-8": "utf-8", "utf8": "utf-8", "us-ascii": "ascii", "ascii": "ascii", "gb18030": "gb18030",
+             "gbk": "gbk", "gb2312": "gb2312", "big5": "big5", "iso-8859-1": "latin-1", "latin1": "latin-1",
+             "latin-1": "latin-1"}
 _YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+# A document with thousands of problems gets the first ones and a count: the answer stays small.
+MAX_DIAGNOSTICS = 100
+_REQUEST = "<request>"
 
 
 @dataclass(frozen=True)
@@ -169,31 +149,110 @@ class Submission:
     doc: Any
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A body or an item refused, as data (it crosses from the worker process)."""
+
+    status: int
+    diagnostics: Sequence[Diagnostic]
+    headers: dict[str, str] | None = None
+
+    def error(self) -> ApiError:
+        return ApiError(self.status, self.diagnostics, self.headers)
+
+
+def _capped(diags: Sequence[Diagnostic]) -> list[Diagnostic]:
+    if len(diags) <= MAX_DIAGNOSTICS:
+        return list(diags)
+    return [*diags[:MAX_DIAGNOSTICS], Diagnostic(
+        "too_many_problems", f"{len(diags) - MAX_DIAGNOSTICS} more problems are not listed", diags[0].file,
+        hint="correct the ones listed and send the document again")]
+
+
+def _media(content_type: str | None) -> tuple[str, str | None]:
+    """The media type and the declared charset (None when not declared)."""
+    parts = (content_type or "application/json").split(";")
+    charset = None
+    for param in parts[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    return parts[0].strip().lower(), charset
+
+
+def decode_body(body: bytes, charset: str | None) -> str:
+    """The body's text in its declared charset (UTF-8 if none); 415 for a charset not taken, 422 for bytes that
+    are not of it (with the byte offset, line and column)."""
+    codec = _CHARSETS.get(charset or "utf-8")
+    if codec is None:
+        raise ApiError.one(415, "unsupported_charset", f"cannot read a body in charset `{(charset or '')[:40]}`",
+                           hint="send UTF-8 (or declare gb18030, gbk, gb2312, big5, iso-8859-1)",
+                           field="Content-Type")
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError as e:
+        line = body.count(b"\n", 0, e.start) + 1
+        column = len(body[body.rfind(b"\n", 0, e.start) + 1:e.start].decode(codec, errors="replace")) + 1
+        raise ApiError(422, [Diagnostic(
+            "body_encoding_error", f"the body is not valid {codec}: byte `0x{body[e.start]:02x}` at offset "
+            f"{e.start} ({e.reason})", _REQUEST, line, column,
+            hint="send UTF-8, or name the body's encoding in `Content-Type: ...; charset=`")]) from None
+    return text.removeprefix("\ufeff")
+
+
+def _renamed(diags: Sequence[Diagnostic], file: str) -> list[Diagnostic]:
+    """The engine names JSON input `<request>.json` (that is how it knows to read JSON): report `<request>`."""
+    return [Diagnostic(d.code, d.message, _REQUEST if d.file == file else d.file, d.line, d.column, d.hint,
+                       d.field, d.severity) for d in diags]
+
+
+def yaml_has_aliases(text: str) -> bool:
+    """Aliases let a small document expand into a huge one (a "billion laughs"); uploads may not use them."""
+    try:
+        return any(isinstance(t, yaml.AliasToken) for t in yaml.scan(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError:
+        return False  # the parser reports the syntax error with its position
+
+
+def read_document(text: str, yaml_media: bool) -> Any:
+    """The engine's reader on a request's text: its SourceDocument, or ApiError 422 with its diagnostics."""
+    file = _REQUEST if yaml_media else _REQUEST + ".json"
+    if yaml_media and yaml_has_aliases(text):
+        raise ApiError.one(422, "yaml_alias_refused", "YAML aliases are not accepted in request bodies",
+                           hint="expand anchors (`&a` / `*a`) before sending")
+    try:
+        doc, diags = parse_text(text, file)
+    except RecursionError:
+        raise ApiError.one(422, "yaml_syntax_error" if yaml_media else "json_syntax_error",
+                           "the body is nested too deeply") from None
+    except ValueError as e:  # e.g. an integer of more digits than Python converts (4,300)
+        raise ApiError.one(422, "json_value_error" if not yaml_media else "yaml_syntax_error",
+                           f"a value cannot be read: {_first_line(e)}") from None
+    if doc is None or diags:
+        raise ApiError(422, _capped(_renamed(diags, file)))
+    return dataclasses.replace(doc, file=_REQUEST)
+
+
 def parse_body(body: bytes, content_type: str | None) -> Submission:
-    """JSON (default) or YAML; YAML diagnostics carry line and column, JSON ones the field path."""
+    """JSON (default) or YAML, decoded by its charset; diagnostics carry line and column, and the field path."""
     if not body.strip():
         raise ApiError.one(422, "request_validation_error", "a request body is required",
                            hint="send the application as JSON (see the examples)")
-    media = (content_type or "application/json").split(";")[0].strip().lower()
-    if media in _YAML_TYPES:
-        try:
-            text = body.decode("utf-8")
-            if yaml_has_aliases(text):
-                raise ApiError.one(422, "yaml_alias_refused", "YAML aliases are not accepted in request bodies",
-                                   hint="expand anchors (`&a` / `*a`) before sending")
-            app, doc, diags = parse_application(text, "<request>")
-        except UnicodeDecodeError as e:
-            raise ApiError.one(422, "yaml_syntax_error", f"the body is not valid utf-8 ({e.reason})") from None
-        except RecursionError:
-            raise ApiError.one(422, "yaml_syntax_error", "the body is nested too deeply") from None
-        if diags or app is None or doc is None:
-            raise ApiError(422, diags)
-        _check_safe(doc.data)
-        return Submission(doc.data, app, doc)
-    if media != "application/json" and not media.endswith("+json"):
+    media, charset = _media(content_type)
+    yaml_media = media in _YAML_TYPES
+    if not yaml_media and media != "application/json" and not media.endswith("+json"):
         raise ApiError.one(415, "unsupported_media_type", f"cannot read a body of type `{media[:100]}`",
                            hint="send `application/json` (or `application/yaml`)")
-    return from_data(parse_json(body))
+    doc = read_document(decode_body(body, charset), yaml_media)
+    return _intake(doc.data, doc)
+
+
+def read_submission(body: bytes, content_type: str | None) -> Submission | Refusal:
+    """`parse_body` as a worker process's job: refusals as data."""
+    try:
+        return parse_body(body, content_type)
+    except ApiError as e:
+        return Refusal(e.status, e.diagnostics, e.headers)
 
 
 # Measurements and parameters beyond this cannot be physical; they can overflow to infinity when converted to
@@ -211,12 +270,16 @@ def _storable(text: str) -> bool:
     return True
 
 
+def _out_of_range(value: Any) -> bool:
+    # `value != value`: NaN, which no reader here produces, but a stored record of an earlier release might hold
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and (
+        value != value or abs(value) > MAX_MAGNITUDE)
+
+
 def _unsafe(value: Any) -> bool:
     if type(value) is str:  # an ASCII string cannot hold a lone surrogate: only non-ASCII text is encoded
         return "\x00" in value or (not value.isascii() and not _storable(value))
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return abs(value) > MAX_MAGNITUDE
-    return False
+    return _out_of_range(value)
 
 
 def _any_unsafe(data: Any) -> bool:
@@ -237,6 +300,12 @@ def _any_unsafe(data: Any) -> bool:
     return False
 
 
+def _magnitude(value: int | float) -> str:
+    if isinstance(value, int) and abs(value) > 2 ** 64:  # no `:g` for it: it does not fit a double
+        return f"of {len(str(abs(value)))} digits"
+    return f"`{value:.3g}`"
+
+
 def _unsafe_field(data: Any) -> tuple[str, str] | None:
     """The first field the service cannot take: text with a NUL or a lone surrogate (no database stores it),
     or a number of absurd magnitude. Returns (field path, problem). Iterative: nesting depth cannot hurt it."""
@@ -248,9 +317,8 @@ def _unsafe_field(data: Any) -> tuple[str, str] | None:
         if isinstance(value, str):
             if not _storable(value):
                 return path, "text must not contain NUL characters or lone surrogates"
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            if abs(value) > MAX_MAGNITUDE:
-                return path, f"number `{value:.3g}` is out of range (at most 1e100 in magnitude)"
+        elif _out_of_range(value):
+            return path, f"number {_magnitude(value)} is out of range (at most 1e100 in magnitude)"
         elif isinstance(value, dict):
             items = list(value.items())
             for key, _ in items:
@@ -269,18 +337,93 @@ def _check_safe(data: Any) -> None:
         raise ApiError.one(422, "application_value_error", problem, field=where or None)
 
 
-def from_data(data: Any) -> Submission:
+def _intake(data: Any, doc: Any) -> Submission:
+    """The engine's intake on data its reader produced (`doc` keeps their positions, or None)."""
     if not isinstance(data, dict):
         raise ApiError.one(422, "application_schema_error", "the application must be a JSON object",
                            hint="see the `granted` example in the OpenAPI document")
     _check_safe(data)
     try:
-        app, doc, diags = application_from_data(data)
+        app, plain, diags = application_from_data(data)
     except RecursionError:
         raise ApiError.one(422, "application_schema_error", "the application is nested too deeply") from None
     if diags or app is None:
-        raise ApiError(422, diags)
-    return Submission(data, app, doc)
+        if doc is not None:  # located: the same checks, with the line and column of each field
+            diags = [Diagnostic(d.code, d.message, d.file, *_position(doc, d), d.hint, d.field, d.severity)
+                     for d in diags]
+        raise ApiError(422, _capped(diags))
+    return Submission(data, app, doc if doc is not None else plain)
+
+
+def _position(doc: Any, d: Diagnostic) -> tuple[int | None, int | None]:
+    if d.line is not None:
+        return d.line, d.column
+    line, column = doc.locate(_pointer(d.field or ""), key=True)
+    return line, column
+
+
+def _pointer(field_name: str) -> tuple[str | int, ...]:
+    out: list[str | int] = []
+    for part in field_name.replace("[", ".[").split("."):
+        if part.startswith("[") and part.endswith("]") and part[1:-1].isdigit():
+            out.append(int(part[1:-1]))
+        elif part:
+            out.append(part)
+    return tuple(out)
+
+
+def from_data(data: Any) -> Submission:
+    """A stored application read again (re-evaluation, reproduction): the same checks as at intake."""
+    return _intake(data, None)
+
+
+@dataclass(frozen=True)
+class BatchRead:
+    """A batch body read: its envelope (the items' options) and each item's application, or its refusal."""
+
+    payload: Any
+    items: Sequence[Submission | Refusal]
+
+
+def read_batch(body: bytes, content_type: str | None, model: Any) -> BatchRead | Refusal:
+    """A batch body as a worker process's job: the same reader as a single application (the whole body), then
+    the envelope's model, then each item through the same intake as a single application."""
+    try:
+        if not body.strip():
+            raise ApiError.one(422, "request_validation_error", "a request body is required")
+        media, charset = _media(content_type)
+        if media != "application/json" and not media.endswith("+json"):
+            raise ApiError.one(415, "unsupported_media_type", f"cannot read a body of type `{media[:100]}`",
+                               hint="send the batch as `application/json`")
+        doc = read_document(decode_body(body, charset), False)
+        try:
+            payload = model.model_validate(doc.data)
+        except ValidationError as e:
+            raise ApiError(422, _capped(envelope_diagnostics(e))) from None
+    except ApiError as e:
+        return Refusal(e.status, e.diagnostics, e.headers)
+    items: list[Submission | Refusal] = []
+    for index, item in enumerate(payload.items):
+        try:
+            sub = _intake(item.application, None)
+            items.append(Submission(sub.data, sub.app, sub.doc))
+        except ApiError as e:
+            items.append(Refusal(e.status, [_locate_item(doc, _prefix(d, index)) for d in e.diagnostics]))
+    return BatchRead(payload, items)
+
+
+def _locate_item(doc: Any, d: Diagnostic) -> Diagnostic:
+    if d.line is not None or d.field is None:
+        return d
+    line, column = doc.locate(_pointer(d.field), key=True)
+    return Diagnostic(d.code, d.message, _REQUEST, line, column, d.hint, d.field, d.severity)
+
+
+def envelope_diagnostics(error: ValidationError) -> list[Diagnostic]:
+    """A batch envelope's model errors, as FastAPI's request validation would report them."""
+    from .errors import validation_diagnostics
+
+    return validation_diagnostics([{**err, "loc": ("body", *err["loc"])} for err in error.errors()])
 
 
 def _evaluate(repo: Repository, sub: Submission, as_of: dt.date, binding: bool) -> Decision:
@@ -410,13 +553,44 @@ def _lost_race(services: Services, principal: Principal, pending: Pending, error
     return Outcome(_replay(existing, pending.request_hash), None, True, existing.as_of)
 
 
-def prepare(services: Services, principal: Principal, body: bytes, content_type: str | None, *,
+Disconnected = Callable[[], Awaitable[bool]]
+
+
+async def read_in_worker(services: Services, job: Callable[..., Any], *args: Any,
+                         disconnected: Disconnected | None = None) -> Any:
+    """`job(*args)` in a worker process (`api.isolation`), its refusal raised as the ApiError it stands for; a
+    job past the time limit is 503, a client gone ends the request (the process is killed either way)."""
+    try:
+        result = await services.pool.run(job, *args, disconnected=disconnected)
+    except TimeLimitExceeded as e:
+        if e.queued:
+            raise ApiError.one(503, "service_busy", f"no worker became free to read the body within {e.seconds:g} s",
+                               hint="retry later; with an Idempotency-Key a retry is safe",
+                               headers={"Retry-After": "1"}) from None
+        raise ApiError.one(503, "time_limit_exceeded", f"reading and checking the body took longer than the "
+                           f"limit of {e.seconds:g} s, and was stopped",
+                           hint="send a smaller or less deeply nested document (the limit is "
+                                "GREENCERT_PARSE_TIMEOUT_SECONDS)") from None
+    except ClientGone:
+        raise ApiError.one(499, "client_disconnected", "the client disconnected; the work was stopped") from None
+    except WorkerFailed as e:
+        if not e.crashed:
+            raise RuntimeError(f"a body-reading job failed: {e}") from None
+        log.error("a body-reading worker process died: %s", e)
+        raise ApiError.one(503, "worker_failed", "the process reading the body ended before it answered",
+                           hint="retry later; if it happens again with this body, send a smaller one",
+                           headers={"Retry-After": "1"}) from None
+    if isinstance(result, Refusal):
+        raise result.error()
+    return result
+
+
+def prepare(services: Services, principal: Principal, sub: Submission, *,
             as_of: dt.date | None, today: dt.date, binding: bool, store: bool, idempotency_key: str | None,
             supersedes: str | None = None) -> Outcome | Pending:
-    """Everything of a submission but the write: read, check and decide. An `Outcome` when there is nothing
-    to record (a self-check not stored, a replayed Idempotency-Key), else the `Pending` record."""
+    """Everything of a submission but reading and the write: check and decide. An `Outcome` when there is
+    nothing to record (a self-check not stored, a replayed Idempotency-Key), else the `Pending` record."""
     kind = "evaluation" if binding else "self_check"
-    sub = parse_body(body, content_type)
     request_hash = None
     if store and idempotency_key is not None:
         # only a retry with the same key is compared with the first request, so only then is it hashed
@@ -435,11 +609,13 @@ def prepare(services: Services, principal: Principal, body: bytes, content_type:
 
 async def submit(services: Services, principal: Principal, body: bytes, content_type: str | None, *,
                  as_of: dt.date | None, today: dt.date, binding: bool, store: bool, idempotency_key: str | None,
-                 supersedes: str | None = None) -> Outcome:
-    """A submission, for the event loop: deciding is CPU work of about a millisecond, done in the caller (a hop
-    to the thread pool and back cost more, measured); only the write is awaited, committed by the recorder
-    together with other requests' writes (`_record_one` is the same for a thread)."""
-    prepared = prepare(services, principal, body, content_type, as_of=as_of, today=today, binding=binding,
+                 supersedes: str | None = None, disconnected: Disconnected | None = None) -> Outcome:
+    """A submission, for the event loop: the body is read and checked in a worker process (bounded in time);
+    deciding is CPU work of about a millisecond, done in the caller (a hop to the thread pool and back cost
+    more, measured); only the write is awaited, committed by the recorder together with other requests'
+    writes (`_record_one` is the same for a thread)."""
+    sub = await read_in_worker(services, read_submission, body, content_type, disconnected=disconnected)
+    prepared = prepare(services, principal, sub, as_of=as_of, today=today, binding=binding,
                        store=store, idempotency_key=idempotency_key, supersedes=supersedes)
     if isinstance(prepared, Outcome):
         return prepared
@@ -460,9 +636,11 @@ class BatchResult:
     diagnostics: Sequence[Diagnostic] = ()
 
 
-def submit_batch(services: Services, principal: Principal, items: Sequence[Any], *, as_of: dt.date | None,
+def submit_batch(services: Services, principal: Principal, batch: BatchRead, *, as_of: dt.date | None,
                  today: dt.date, binding: bool, store: bool) -> list[BatchResult]:
-    """Each item is decided on its own; the new records are written in one transaction (one commit)."""
+    """Each item (read by `read_batch`) is decided on its own; the new records are written in one transaction
+    (one commit)."""
+    items = batch.payload.items
     kind = "evaluation" if binding else "self_check"
     repo = services.repository_for(principal)
     results: dict[int, BatchResult] = {}
@@ -472,7 +650,10 @@ def submit_batch(services: Services, principal: Principal, items: Sequence[Any],
     for index, item in enumerate(items):
         try:
             day = item.as_of or as_of or today
-            sub = from_data(item.application)
+            sub = batch.items[index]
+            if isinstance(sub, Refusal):
+                results[index] = BatchResult(index, sub.status, None, sub.diagnostics)
+                continue
             key = item.idempotency_key if store else None
             request_hash = _request_hash(kind, {"as_of": item.as_of or as_of, "supersedes": None,
                                                 "application": sub.data})

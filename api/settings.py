@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1, le=64)
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="larger request bodies get 413")
     max_batch_items: int = Field(default=100, ge=1, le=10_000)
+    # --- reading bodies (docs/api.md, "Bounded reading"): in worker processes, per service worker ------------
+    parse_processes: int = Field(
+        default=2, ge=1, le=64,
+        description="worker processes that read and check request bodies and uploaded rule files (YAML, JSON, "
+                    "schema), so that no body holds the event loop; a job waits for a free one")
+    parse_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=3_600,
+        description="reading and checking one body (or uploaded rule file), waiting for a free process "
+                    "included, must end within this; else its process is killed and the answer is 503")
     auto_migrate: bool = Field(default=True, description="bring the database schema to the newest revision on start")
 
     # --- abuse limits (docs/api.md, "Abuse limits"): per worker process, per client address -----------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -234,7 +235,14 @@ def schema_diagnostics(doc: SourceDocument, schema: str, code: str, *,
     problems: list[_Problem] = []
     for error in validator(schema).iter_errors(doc.data):
         problems.extend(p for p in _explain(error) if (p.kind, p.path) not in ignore)
-    return [doc.diagnostic(code, p.message, p.path, hint=p.hint, key=p.key) for p in _prune(problems)]
+    return [_named(doc.diagnostic(code, p.message, p.path, hint=p.hint, key=p.key), p) for p in _prune(problems)]
+
+
+def _named(d: Diagnostic, p: _Problem) -> Diagnostic:
+    """A missing field is located at the mapping that lacks it, and named by its own full path in `field`."""
+    if p.missing is None:
+        return d
+    return dataclasses.replace(d, field=field_path(p.path + (p.missing,)))
 
 
 # Applications are validated on every API request: a code-generated validator (fastjsonschema, ~20 µs for an

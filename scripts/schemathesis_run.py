@@ -112,21 +112,6 @@ INTENDED: tuple[Intended, ...] = (
 )
 
 
-# Failures of another item of issue 16 that another branch fixes (h16-boundary: numbers accepted as dates,
-# `as_of=0` read as 1970-01-01). Counted apart, and only while the service still shows the fault (probed at the
-# start of each backend's run): once the fix is merged, the same failures are unexpected. Remove this once merged.
-_DATE_PARAMETER = re.compile(r"[?&](as_of|as_of_from|as_of_to|submitted_from|submitted_to)=[-+]?[0-9.eE+]+(&|\s|$)")
-
-
-def _numbers_as_dates(f: Failure) -> bool:
-    return f.check == "negative_data_rejection" and f.status == 200 and bool(_DATE_PARAMETER.search(f.request))
-
-
-def _accepts_numbers_as_dates(base: str, token: str) -> bool:
-    r = httpx.get(f"{base}/v1/categories?as_of=0", headers={"Authorization": f"Bearer {token}"}, timeout=60)
-    return r.status_code == 200
-
-
 @dataclass
 class Failure:
     backend: str
@@ -152,7 +137,6 @@ class RoleRun:
     cases: int = 0
     seconds: float = 0.0
     exit_code: int = 0
-    numbers_as_dates: bool = False  # the service still reads `as_of=0` as a date (see _DATE_PARAMETER)
     errors: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
 
@@ -296,7 +280,6 @@ def run_backend(args: argparse.Namespace, backend: str) -> list[RoleRun]:
         server.start()
         try:
             _seed(server.base, tokens)
-            pending_dates = _accepts_numbers_as_dates(server.base, tokens["operator"])
             wfc = tmp / "users.json"
             wfc.write_text(json.dumps({"auth": [
                 {"name": name, "fixedHeaders": [{"name": "Authorization", "value": f"Bearer {token}"}]}
@@ -304,7 +287,6 @@ def run_backend(args: argparse.Namespace, backend: str) -> list[RoleRun]:
             runs = []
             for role in args.roles:
                 run = _run_role(args, server.base, tmp, backend, role, wfc)
-                run.numbers_as_dates = pending_dates
                 runs.append(run)
                 print(f"  {backend:<8} {role:<18} {run.cases:>6} cases {run.seconds:>6.0f} s  "
                       f"{len(run.failures)} failed checks", flush=True)
@@ -316,28 +298,25 @@ def run_backend(args: argparse.Namespace, backend: str) -> list[RoleRun]:
 
 def _saved_run(path: Path) -> RoleRun:
     _, backend, role = path.stem.split("-", 2)
-    run = RoleRun(backend, role, numbers_as_dates=True)
+    run = RoleRun(backend, role)
     run.cases, run.failures, run.errors = read_report(path, backend, role)
     return run
 
 
 def summarise(runs: list[RoleRun]) -> dict[str, Any]:
     intended: Counter[str] = Counter()
-    pending: Counter[str] = Counter()
     unexpected: dict[tuple[Any, ...], Failure] = {}
     for run in runs:
         for f in run.failures:
             match = next((i for i in INTENDED if i.matches(f)), None)
             if match is not None:
                 intended[match.name] += 1
-            elif run.numbers_as_dates and _numbers_as_dates(f):
-                pending["numbers_as_dates (h16-boundary)"] += 1
             else:
                 unexpected.setdefault((f.backend, *f.key()), f)
     return {"cases": sum(r.cases for r in runs), "runs": [{"backend": r.backend, "role": r.role, "cases": r.cases,
                                                            "seconds": round(r.seconds, 1), "failed_checks": len(r.failures),
                                                            "errors": r.errors} for r in runs],
-            "intended": dict(intended), "pending": dict(pending),
+            "intended": dict(intended),
             "unexpected": [asdict(f) for f in unexpected.values()],
             "errors": [e for r in runs for e in r.errors]}
 
@@ -355,9 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=3600, help="seconds for one role's run")
     parser.add_argument("--summary", type=Path, help="write the summary as JSON here")
     parser.add_argument("--reports", type=Path, nargs="+", metavar="DIR",
-                        help="run nothing: sort the failures of the NDJSON reports a run left in DIR again (the "
-                             "fault probes of that run are not repeated: failures of another branch's item count as "
-                             "pending)")
+                        help="run nothing: sort the failures of the NDJSON reports a run left in DIR again")
     parser.add_argument("--work-dir", type=Path, help="for the reports, outputs and server logs (default: a new "
                                                       "temporary directory, kept)")
     parser.add_argument("--st-option", action="append", default=[],
@@ -373,8 +350,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.summary:
         args.summary.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"{summary['cases']} generated test cases; intended failures: {summary['intended'] or 'none'}")
-    if summary["pending"]:
-        print(f"PENDING (another branch's fix, not merged here): {summary['pending']}")
     for f in summary["unexpected"]:
         print(f"UNEXPECTED [{f['backend']} {f['role']}] {f['operation']}: {f['check']} ({f['code']} {f['title']}) "
               f"-> {f['status']} {f['codes']}\n    {f['request']}\n    {f['body'][:300]}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -12,6 +11,7 @@ from .. import certificates as certs
 from ..certificate_schemas import CertificateOut, CertificatePage, DueList, EventRecorded, PublicCertificate
 from ..deps import CertificationBody, IdempotencyKey, ServicesDep, TodayDep, require
 from ..keys import Principal
+from ..schemas import IsoDate
 from .common import responses
 
 __all__ = ["router", "public_router"]
@@ -22,7 +22,7 @@ public_router = APIRouter(prefix="/v1/public/certificates", tags=["certificates"
 CertificateReader = Annotated[Principal, Depends(require("certification_body", "manufacturer"))]
 CertificateSettingsDep = Annotated[certs.CertificateSettings, Depends(certs.get_certificate_settings)]
 Number = Annotated[str, Path(max_length=60, description="the certificate number", examples=["CQC-000001"])]
-StatusDay = Annotated[dt.date | None, Query(
+StatusDay = Annotated[IsoDate | None, Query(
     description="the day the status is read for (YYYY-MM-DD); default today", examples=["2027-03-01"])]
 
 _ISSUE_EXAMPLE: Any = {"evaluation_id": "6f1c2b1e-8a0e-4c8a-9a57-3d1f0c1d2e3f", "holder": "acme-coatings",
@@ -46,7 +46,7 @@ class IssueIn(BaseModel):
                                     "default: `holder`")
     manufacturer: str | None = Field(default=None, max_length=300, description="default: the application's")
     production_sites: list[Annotated[str, Field(max_length=300)]] = Field(default_factory=list, max_length=50)
-    issued_on: dt.date | None = Field(default=None, description="default today")
+    issued_on: IsoDate | None = Field(default=None, description="default today")
     prefix: str | None = Field(default=None, pattern=certs.PREFIX_PATTERN,
                                description="the number prefix; default `GREENCERT_CERTIFICATE_PREFIX`, else your "
                                            "organisation's name in capitals")
@@ -57,12 +57,12 @@ class EventIn(BaseModel):
 
     kind: Literal["surveillance_recorded", "suspended", "restored", "revoked", "cancelled", "scope_extended",
                   "scope_reduced", "converted", "expired"]
-    on: dt.date | None = Field(default=None, description="the day it takes effect; default today")
+    on: IsoDate | None = Field(default=None, description="the day it takes effect; default today")
     reason: str | None = Field(default=None, min_length=1, max_length=2000)
     evaluation_id: str | None = Field(default=None, max_length=36,
                                       description="the binding evaluation it rests on (surveillance, restoration, "
                                                   "scope extension, conversion)")
-    deadline: dt.date | None = Field(default=None, description="suspension: the last day to restore it")
+    deadline: IsoDate | None = Field(default=None, description="suspension: the last day to restore it")
     models: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=100,
                                                                  description="scope reduction: models removed")
     units: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=100,

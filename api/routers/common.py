@@ -8,9 +8,10 @@ import orjson
 from fastapi import Response
 
 from ..examples import APPLICATION_EXAMPLES
-from ..schemas import APPLICATION_REF, ErrorBody
+from ..schemas import APPLICATION_REF, ErrorBody, EvaluationBatchIn, SelfCheckBatchIn
 
-__all__ = ["ERRORS", "AUTH_ERRORS", "BODY", "APPLICATION_BODY", "YAML_APPLICATION_SCHEMA", "responses", "json_response"]
+__all__ = ["batch_body", "batch_components",
+           "ERRORS", "AUTH_ERRORS", "BODY", "APPLICATION_BODY", "YAML_APPLICATION_SCHEMA", "responses", "json_response"]
 
 _DESCRIPTIONS = {
     400: "the body could not be read at all (not UTF-8, a broken multipart form)",
@@ -22,7 +23,9 @@ _DESCRIPTIONS = {
     415: "the body is neither JSON nor YAML",
     422: "the request or the application is invalid; each diagnostic names its field",
     429: "too many failed authentications from this client address; retry after `Retry-After` seconds",
-    503: "the database cannot be reached",
+    503: "the database cannot be reached, or reading and checking the body took longer than the limit "
+         "(`GREENCERT_PARSE_TIMEOUT_SECONDS`; code `time_limit_exceeded`) or found no free worker in time "
+         "(`service_busy`)",
 }
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody, "description": text}
                                            for code, text in _DESCRIPTIONS.items()}
@@ -73,3 +76,23 @@ APPLICATION_BODY: dict[str, Any] = {"requestBody": {
         "application/yaml": {"schema": YAML_APPLICATION_SCHEMA, "examples": {"yaml": {"value": _YAML_EXAMPLE}}},
     },
 }}
+
+
+# The batch bodies are read by the service's own intake (`api.service.read_batch`, in a worker process), not by
+# FastAPI: the document describes them with their models all the same (api.app adds these to its components).
+_BATCH_MODELS = (EvaluationBatchIn, SelfCheckBatchIn)
+
+
+def batch_components() -> dict[str, Any]:
+    """The batch models' schemas (and those they use), for the OpenAPI document's components."""
+    out: dict[str, Any] = {}
+    for model in _BATCH_MODELS:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        out.update(schema.pop("$defs", {}))
+        out[model.__name__] = schema
+    return out
+
+
+def batch_body(model: type[EvaluationBatchIn]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}

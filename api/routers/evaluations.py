@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from .. import service
 from ..deps import AsOf, CertificationBody, IdempotencyKey, ServicesDep, TodayDep
@@ -17,12 +18,14 @@ from ..schemas import (
     EvaluationDetail,
     EvaluationOut,
     EvaluationPage,
+    IsoDate,
     Outcome,
     Reproduction,
 )
-from .common import APPLICATION_BODY, BODY, json_response, responses
+from .common import APPLICATION_BODY, BODY, batch_body, json_response, responses
 
-__all__ = ["router", "RecordId", "list_query", "batch_view", "outcome_view", "outcome_response", "check_batch_size"]
+__all__ = ["router", "RecordId", "list_query", "batch_view", "outcome_view", "outcome_response", "check_batch_size",
+           "read_batch"]
 
 router = APIRouter(prefix="/v1/evaluations", tags=["evaluations"])
 
@@ -71,7 +74,7 @@ def list_query(services: service.Services, principal: Principal, binding: bool, 
 
 @router.post("", status_code=201, response_model=EvaluationOut, openapi_extra=APPLICATION_BODY,
              responses={200: {"model": EvaluationOut, "description": "replayed: the record first made with this "
-                              "Idempotency-Key"}, **responses(*BODY, 404, 415, 422)},
+                              "Idempotency-Key"}, **responses(*BODY, 404, 415, 422, 503)},
              summary="Evaluate an application and record the binding decision")
 async def submit(request: Request, services: ServicesDep, principal: CertificationBody,
                  today: TodayDep, as_of: AsOf = None, idempotency_key: IdempotencyKey = None,
@@ -80,7 +83,7 @@ async def submit(request: Request, services: ServicesDep, principal: Certificati
                  ) -> Response:
     out = await service.submit(services, principal, await request.body(), request.headers.get("content-type"),
                                as_of=as_of, today=today, binding=True, store=True, idempotency_key=idempotency_key,
-                               supersedes=supersedes)
+                               supersedes=supersedes, disconnected=request.is_disconnected)
     return outcome_response(out, principal, 201)
 
 
@@ -89,10 +92,10 @@ async def submit(request: Request, services: ServicesDep, principal: Certificati
 def list_evaluations(services: ServicesDep, principal: CertificationBody,
                      category: Annotated[str | None, Query(max_length=100)] = None,
                      outcome: Outcome | None = None,
-                     as_of_from: Annotated[dt.date | None, Query(description="evaluation date on or after")] = None,
-                     as_of_to: Annotated[dt.date | None, Query(description="evaluation date on or before")] = None,
-                     submitted_from: Annotated[dt.date | None, Query(description="recorded on or after (UTC)")] = None,
-                     submitted_to: Annotated[dt.date | None, Query(description="recorded on or before (UTC)")] = None,
+                     as_of_from: Annotated[IsoDate | None, Query(description="evaluation date on or after")] = None,
+                     as_of_to: Annotated[IsoDate | None, Query(description="evaluation date on or before")] = None,
+                     submitted_from: Annotated[IsoDate | None, Query(description="recorded on or after (UTC)")] = None,
+                     submitted_to: Annotated[IsoDate | None, Query(description="recorded on or before (UTC)")] = None,
                      limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = service.DEFAULT_PAGE,
                      offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> dict[str, Any]:
     return list_query(services, principal, True, category=category, outcome=outcome, as_of_from=as_of_from,
@@ -100,14 +103,25 @@ def list_evaluations(services: ServicesDep, principal: CertificationBody,
                       offset=offset)
 
 
-@router.post("/batch", response_model=BatchOut, responses=responses(*BODY, 422),
+@router.post("/batch", response_model=BatchOut, responses=responses(*BODY, 415, 422, 503),
+             openapi_extra=batch_body(EvaluationBatchIn),
              summary="Evaluate many applications; a result or the diagnostics for each item")
-def submit_batch(payload: EvaluationBatchIn, services: ServicesDep, principal: CertificationBody, today: TodayDep,
-                 as_of: AsOf = None) -> dict[str, Any]:
-    check_batch_size(services, len(payload.items))
-    results = service.submit_batch(services, principal, payload.items, as_of=as_of, today=today, binding=True,
-                                   store=True)
+async def submit_batch(request: Request, services: ServicesDep, principal: CertificationBody, today: TodayDep,
+                       as_of: AsOf = None) -> dict[str, Any]:
+    batch = await read_batch(request, services, EvaluationBatchIn)
+    results = await run_in_threadpool(service.submit_batch, services, principal, batch, as_of=as_of, today=today,
+                                      binding=True, store=True)
     return batch_view(results, principal)
+
+
+async def read_batch(request: Request, services: service.Services, model: type[EvaluationBatchIn]
+                     ) -> service.BatchRead:
+    """The batch body through the one intake (`service.read_batch`, in a worker process), then its size."""
+    batch: service.BatchRead = await service.read_in_worker(
+        services, service.read_batch, await request.body(), request.headers.get("content-type"), model,
+        disconnected=request.is_disconnected)
+    check_batch_size(services, len(batch.payload.items))
+    return batch
 
 
 def check_batch_size(services: service.Services, count: int) -> None:

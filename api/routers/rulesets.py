@@ -7,8 +7,7 @@ import tempfile
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, Query, UploadFile
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 
 from engine import Diagnostic, Repository, load
 from engine.yamlsource import parse_text
@@ -18,7 +17,7 @@ from ..errors import not_found
 from ..examples import RULE_FILE
 from ..keys import OPERATOR, Principal
 from ..schemas import RuleSetList, RuleSetSnapshotOut, ValidationReport
-from ..service import Services, stored_snapshot, used_version, yaml_has_aliases
+from ..service import Services, read_in_worker, stored_snapshot, used_version, yaml_has_aliases
 from ..settings import Settings
 from .common import BODY, responses
 
@@ -142,17 +141,17 @@ def _report(kind: str, ids: list[str], diags: list[Diagnostic]) -> dict[str, Any
     return {"ok": False, "kind": kind, "ids": ids, "diagnostics": [d.to_dict() for d in diags]}
 
 
-@router.post("/validate", response_model=ValidationReport, responses=responses(*BODY, 422),
+@router.post("/validate", response_model=ValidationReport, responses=responses(*BODY, 422, 503),
              summary="Validate an uploaded rule-set or catalogue file and get every diagnostic (rule authors)",
              openapi_extra={"requestBody": {"content": {"multipart/form-data": {
                  "examples": {"broken": {"value": {"file": RULE_FILE}}}}}}})
-async def validate(file: Annotated[UploadFile, File(description="one YAML or JSON rule-set or catalogue file")],
+async def validate(request: Request,
+                   file: Annotated[UploadFile, File(description="one YAML or JSON rule-set or catalogue file")],
                    services: ServicesDep, _who: RuleAuthor) -> dict[str, Any]:
+    # every loading stage, in a worker process bounded in time, stopped if the client leaves (api.isolation)
     content = await file.read()
-    return await run_in_threadpool(_validate, services, file.filename, content)
-
-
-def _validate(services: Services, filename: str | None, content: bytes) -> dict[str, Any]:
-    return validate_rule_file(services.settings, filename, content)
+    report: dict[str, Any] = await read_in_worker(services, validate_rule_file, services.settings, file.filename,
+                                                  content, disconnected=request.is_disconnected)
+    return report
 
 

@@ -88,6 +88,7 @@ def test_request_examples_are_valid_and_do_what_they_say(client: TestClient, org
         if outcome:
             assert r.json()["decision"]["outcome"] == outcome
         else:
+            # its position is in the body as sent: the example's is that of httpx's compact JSON
             assert r.json() == {"diagnostics": [{**examples.ERROR["diagnostics"][0]}]}
     batch = client.post("/v1/evaluations/batch", json=examples.BATCH_REQUEST, headers=org.headers("certification_body"))
     assert [x["status"] for x in batch.json()["results"]] == [201, 201]

@@ -113,8 +113,12 @@ def test_sigterm_stops_every_worker_and_frees_the_port(served: Served) -> None:
     assert served.proc.wait(timeout=60) == 0
     for pid in workers:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    with socket.socket() as s:  # the address is free again
+    with socket.socket() as s:  # the address is free again: nothing listens on it
+        # (SO_REUSEADDR: a connection both sides closed at once may linger in TIME-WAIT on the server's port
+        # for a minute; that is the kernel's, not a listener, and would fail a plain bind at random)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", served.port))
+        s.listen(1)
 
 
 def test_a_taken_port_is_reported_before_any_worker_starts(tmp_path: Path) -> None:
