@@ -15,7 +15,7 @@ from .diagnostics import Diagnostic, did_you_mean
 from .models import Category
 from .schema_check import field_path, schema_diagnostics
 from .units import UnitError, parse_unit
-from .yamlsource import Pointer, SourceDocument, parse_text, read_document
+from .yamlsource import APPLICATION_LIMITS, Pointer, SourceDocument, data_diagnostics, parse_text, read_document
 
 __all__ = ["parse_application", "read_application", "application_from_data", "check_references", "resolve_unit"]
 
@@ -41,7 +41,7 @@ def _typed(doc: SourceDocument) -> tuple[Application | None, list[Diagnostic]]:
 
 
 def read_application(path: Path) -> tuple[Application | None, SourceDocument | None, list[Diagnostic]]:
-    doc, diags = read_document(path)
+    doc, diags = read_document(path, limits=APPLICATION_LIMITS, kind="application")
     if doc is None or diags:
         return None, doc, diags
     app, diags = _typed(doc)
@@ -50,7 +50,7 @@ def read_application(path: Path) -> tuple[Application | None, SourceDocument | N
 
 def parse_application(text: str, file: str = "<application>") -> tuple[Application | None, SourceDocument | None,
                                                                         list[Diagnostic]]:
-    doc, diags = parse_text(text, file)
+    doc, diags = parse_text(text, file, limits=APPLICATION_LIMITS, kind="application")
     if doc is None or diags:
         return None, doc, diags
     app, diags = _typed(doc)
@@ -60,6 +60,9 @@ def parse_application(text: str, file: str = "<application>") -> tuple[Applicati
 def application_from_data(data: Any, file: str = "<request>") -> tuple[Application | None, SourceDocument,
                                                                        list[Diagnostic]]:
     """For JSON already parsed (the API): the same checks, located by field path instead of line."""
+    diags = data_diagnostics(data, file, limits=APPLICATION_LIMITS)
+    if diags:
+        return None, _doc_from_data(data, file), diags
     doc = _doc_from_data(json.loads(json.dumps(data)) if not isinstance(data, dict) else data, file)
     app, diags = _typed(doc)
     return app, doc, diags
