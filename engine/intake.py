@@ -14,10 +14,21 @@ from .compiler import CompiledRuleSet
 from .diagnostics import Diagnostic, did_you_mean
 from .models import Category
 from .schema_check import field_path, schema_diagnostics
-from .units import UnitError, parse_unit
+from .units import UnitError, parse_unit, same_dimension
 from .yamlsource import APPLICATION_LIMITS, Pointer, SourceDocument, data_diagnostics, parse_text, read_document
 
-__all__ = ["parse_application", "read_application", "application_from_data", "check_references", "resolve_unit"]
+__all__ = ["parse_application", "read_application", "application_from_data", "check_references", "resolve_unit",
+           "MAX_MAGNITUDE"]
+
+# Measurements and parameters beyond this cannot be physical, and converted to a limit's unit they may overflow
+# to infinity: refused at intake, as the API does (numbers that fit no double are refused earlier, by the reader).
+MAX_MAGNITUDE = 1e100
+
+
+def _magnitude_problem(value: Any) -> str | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_MAGNITUDE:
+        return f"number `{value:.3g}` is out of range (at most 1e100 in magnitude)"
+    return None
 
 
 def _doc_from_data(data: Any, file: str) -> SourceDocument:
@@ -116,6 +127,8 @@ def check_references(compiled: CompiledRuleSet, app: Application, doc: SourceDoc
         elif p.type == "number" and (isinstance(value, bool) or not isinstance(value, (int, float))):
             diags.append(_diag(doc, "application_value_error", f"parameter `{pid}` must be a number, got `{value}`",
                                path))
+        elif p.type == "number" and _magnitude_problem(value):
+            diags.append(_diag(doc, "application_value_error", f"parameter `{pid}`: {_magnitude_problem(value)}", path))
         elif p.type == "boolean" and not isinstance(value, bool):
             diags.append(_diag(doc, "application_value_error", f"parameter `{pid}` must be true or false", path))
         elif p.type == "choice" and value not in (p.choices or ()):
@@ -182,6 +195,18 @@ def _check_result(doc: SourceDocument, r: Any, ind: Any, path: Pointer) -> Itera
                         f"result for `{ind.id}` must be a number, got `{r.value}`" if r.value is not None
                         else f"result for `{ind.id}` has no `value` (or `not_detected: true`)",
                         path + ("value",) if r.value is not None else path)
+        elif _magnitude_problem(r.value):
+            yield _diag(doc, "application_value_error", f"result for `{ind.id}`: {_magnitude_problem(r.value)}",
+                        path + ("value",))
+        elif r.value < 0 and ind.non_negative:
+            yield _diag(doc, "application_value_error", f"result for `{ind.id}` cannot be negative, got "
+                        f"`{r.value:g}`", path + ("value",),
+                        f"`{ind.id}` ({ind.unit}) is a quantity that cannot be negative; a result below the detection "
+                        "limit is written `not_detected: true` with its `detection_limit`")
+        if r.detection_limit is not None:  # the schema wants it above 0
+            if _magnitude_problem(r.detection_limit):
+                yield _diag(doc, "application_value_error", f"detection limit for `{ind.id}`: "
+                            f"{_magnitude_problem(r.detection_limit)}", path + ("detection_limit",))
         if r.unit is None:
             yield _diag(doc, "application_unit_error", f"result for `{ind.id}` needs a `unit`", path,
                         f"the indicator is measured in `{ind.unit}`")
@@ -191,6 +216,12 @@ def _check_result(doc: SourceDocument, r: Any, ind: Any, path: Pointer) -> Itera
             except UnitError:
                 yield _diag(doc, "application_unit_error", f"unknown unit `{r.unit}`", path + ("unit",),
                             f"the indicator is measured in `{ind.unit}`")
+            else:
+                # a length given for a concentration is a mistake in the application, not missing evidence
+                if ind.unit and not same_dimension(r.unit, ind.unit):
+                    yield _diag(doc, "application_unit_error", f"unit `{r.unit}` cannot convert to `{ind.unit}`, the "
+                                f"unit of `{ind.id}`", path + ("unit",),
+                                f"give the result in `{ind.unit}` or a unit of the same kind")
     elif ind.kind == "choice":
         if not isinstance(r.value, str):
             yield _diag(doc, "application_value_error", f"result for `{ind.id}` must be one of its choices",

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from engine import Repository, application_from_data
+from engine.diagnostics import DiagnosticError
 
 
 def _app(value: float, unit: str) -> dict[str, object]:
@@ -17,13 +20,16 @@ def _app(value: float, unit: str) -> dict[str, object]:
     }
 
 
-def test_value_that_overflows_in_the_limit_unit_is_not_acceptable() -> None:
+def test_value_that_would_overflow_in_the_limit_unit_is_refused_at_intake() -> None:
+    # 1.7e308 % is infinite in mg/kg; no physical measurement is beyond 1e100 (engine.intake.MAX_MAGNITUDE), so
+    # the application is invalid before evaluation, as the API's 422 says
     repo = Repository.load()
     app, doc, diags = application_from_data(_app(1.7e308, "%"))
     assert app is not None and not diags
-    d = repo.check(app, doc, dt.date(2026, 11, 1))
-    assert (d.criterion("benzene").verdict, d.criterion("benzene").reason) == ("not_acceptable", "value_out_of_range")
-    assert d.outcome == "incomplete"
+    with pytest.raises(DiagnosticError) as e:
+        repo.check(app, doc, dt.date(2026, 11, 1))
+    assert [(x.code, x.field) for x in e.value.diagnostics] == [
+        ("application_value_error", "evidence.test_reports[0].results[0].value")]
 
 
 def test_value_at_the_limit_in_another_unit_meets_it() -> None:
