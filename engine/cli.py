@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import calendar
 import datetime as dt
 import importlib
 import json
 import os
+import re
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from rich import box
 from rich.console import Console
@@ -26,18 +29,70 @@ from .repository import Repository
 
 __all__ = ["main", "EXIT_CODES"]
 
-# Exit codes: one per outcome, then invalid input. Scripts can branch on them.
-EXIT_CODES = {"granted": 0, "refused": 1, "incomplete": 2, "invalid": 3}
+# Exit codes: one per outcome, then invalid input; a command line that cannot be parsed and a fault of greencert
+# itself take the BSD sysexits codes (EX_USAGE, EX_SOFTWARE), so no script mistakes them for an outcome.
+EXIT_CODES = {"granted": 0, "refused": 1, "incomplete": 2, "invalid": 3, "usage": 64, "internal": 70}
+
+_CHECK_EXIT_CODES = """\
+exit codes:
+  0   granted
+  1   refused
+  2   incomplete: evidence or a limit value is missing
+  3   invalid: the application (or the rule files) cannot be evaluated; the diagnostics say why
+  64  usage error: an unknown option, a missing argument, a date that does not exist
+  70  internal error: a fault of greencert itself (GREENCERT_DEBUG=1 or --debug prints the traceback)"""
+
+_VALIDATE_EXIT_CODES = """\
+exit codes:
+  0   every file is valid (warnings may be printed)
+  1   at least one problem was found, or no rule file was found
+  64  usage error
+  70  internal error (GREENCERT_DEBUG=1 or --debug prints the traceback)"""
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its own exit code for usage errors (argparse's 2 would read as *incomplete*)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_CODES["usage"], f"{self.prog}: usage_error: {message}\n")
+
+
+class _Version(argparse.Action):
+    """`--version`, looked up only when asked: the package metadata is not read on every start."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any):
+        super().__init__(option_strings, dest, nargs=0, help="print the greencert version and exit", **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            text = version("greencert")
+        except PackageNotFoundError:
+            text = "unknown (not installed)"
+        parser.exit(0, f"greencert {text}\n")
 
 # Commands contributed by other parts of the project; each module has `register(subparsers)`.
 _EXTENSIONS = ("api.commands", "engine.bdd.commands")
 
 
 def _date(text: str) -> dt.date:
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text.strip())
+    if m is None:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a date (write YYYY-MM-DD)")
+    year, month, day = (int(g) for g in m.groups())
+    if not 1 <= month <= 12:
+        raise argparse.ArgumentTypeError(f"`{text}` does not exist: there is no month {month}")
     try:
-        return dt.date.fromisoformat(text)
+        return dt.date(year, month, day)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}` is not a date (write YYYY-MM-DD)") from None
+        days = calendar.monthrange(year, month)[1] if year >= 1 else 31
+        raise argparse.ArgumentTypeError(f"`{text}` does not exist: {_MONTHS[month - 1]} {year} has {days} days"
+                                         if year >= 1 else f"`{text}` does not exist: years start at 0001") from None
 
 
 def _print_diagnostics(diags: Sequence[Diagnostic], fmt: str, out: Any = None) -> None:
@@ -297,16 +352,25 @@ def _print_provenance(repo: Repository, fmt: str, console: Console | None = None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="greencert", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="greencert", description=__doc__,
+                     epilog="exit codes: 0 granted, 1 refused, 2 incomplete, 3 invalid input, 64 usage error, "
+                            "70 internal error (`greencert check --help` says more)")
+    parser.add_argument("--version", action=_Version)
+    parser.add_argument("--debug", action="store_true",
+                        help="print the traceback of an internal error (or set GREENCERT_DEBUG=1)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
 
-    p = sub.add_parser("validate", help="validate catalogue and rule-set files; exit 1 on any problem")
+    p = sub.add_parser("validate", help="validate catalogue and rule-set files; exit 1 on any problem",
+                       description="Validate catalogue entries and rule sets (and overlays against them).",
+                       epilog=_VALIDATE_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the shipped catalogs/ and rules/)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--overlay", type=Path, action="append", help="overlay folder(s) to validate against the rule sets")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("check", help="evaluate an application (YAML or JSON) and print the decision")
+    p = sub.add_parser("check", help="evaluate an application (YAML or JSON) and print the decision",
+                       description="Evaluate an application (YAML or JSON) and print the decision.",
+                       epilog=_CHECK_EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("application", type=Path)
     p.add_argument("--as-of", type=_date, help="evaluation date, YYYY-MM-DD (default: today)")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -338,12 +402,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _internal_error(e: BaseException, args: argparse.Namespace | None) -> int:
+    """A fault of greencert itself: one diagnostic line (the traceback only when asked), exit 70."""
+    if (args is not None and getattr(args, "debug", False)) or os.environ.get("GREENCERT_DEBUG"):
+        traceback.print_exception(e)
+    detail = " ".join(str(e).split())[:300]
+    d = Diagnostic("internal_error", f"{type(e).__name__}{': ' + detail if detail else ''}", "greencert",
+                   hint="a fault of greencert, not of the input: please report it; GREENCERT_DEBUG=1 prints the "
+                        "traceback")
+    fmt = getattr(args, "format", "text") if args is not None else "text"
+    _print_diagnostics([d], fmt, sys.stdout if fmt == "json" else sys.stderr)
+    return EXIT_CODES["internal"]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args: argparse.Namespace | None = None
     try:
+        args = build_parser().parse_args(argv)
         code: int = args.func(args)
     except BrokenPipeError:  # pragma: no cover - `greencert ... | head`
         return 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # noqa: BLE001 - MemoryError and RecursionError included: never a bare traceback
+        return _internal_error(e, args)
     return code
 
 
