@@ -74,7 +74,8 @@ class _Version(argparse.Action):
             text = version("greencert")
         except PackageNotFoundError:
             text = "unknown (not installed)"
-        parser.exit(0, f"greencert {text}\n")
+        print(f"greencert {text}")
+        parser.exit(0)
 
 # Commands contributed by other parts of the project; each module has `register(subparsers)`.
 _EXTENSIONS = ("api.commands", "engine.bdd.commands")

@@ -120,10 +120,20 @@ class _Loader(yaml.SafeLoader):
     _depth = 0
     _nodes = 0
 
+    def __init__(self, stream: str):
+        self.open_flows: list[tuple[str, Any]] = []  # the `[` and `{` not closed yet, where they opened
+        super().__init__(stream)
+
     def fetch_flow_collection_start(self, TokenClass: Any) -> None:
         if self.flow_level + len(self.indents) >= self.limits.max_depth:
             raise _too_deep(self.limits, self.get_mark())
+        self.open_flows.append((self.peek(), self.get_mark()))
         super().fetch_flow_collection_start(TokenClass)
+
+    def fetch_flow_collection_end(self, TokenClass: Any) -> None:
+        if self.open_flows:
+            self.open_flows.pop()
+        super().fetch_flow_collection_end(TokenClass)
 
     def add_indent(self, column: int) -> bool:
         added: bool = super().add_indent(column)
@@ -195,22 +205,21 @@ def _backticks(text: str) -> str:
     return re.sub(r"'([^']*)'", r"`\1`", text)
 
 
-def _yaml_error(e: yaml.MarkedYAMLError, file: str) -> Diagnostic:
+def _yaml_error(e: yaml.MarkedYAMLError, file: str, open_flows: list[tuple[str, Any]] | None = None) -> Diagnostic:
     problem = (e.problem or "").strip()
     context = (e.context or "").strip()
     mark = e.problem_mark or e.context_mark
+    if open_flows and ("<stream end>" in problem or "end of stream" in problem):
+        # the end of the file reached inside a `[` or `{`: the author has to look where it opened
+        opener, where = open_flows[-1]
+        closer = "}" if opener == "{" else "]"
+        return Diagnostic("yaml_syntax_error", f"the `{opener}` opened here is not closed", file, where.line + 1,
+                          where.column + 1, hint=f"close it with `{closer}` before the end of the file")
     # a key without `:` is noticed on the next line, an unclosed quote at the end of the file: the key or the
     # opening quote, where the context starts, is where the author has to look
     if e.context_mark is not None and ("could not find expected ':'" in problem
                                        or context.startswith("while scanning a quoted scalar")):
         mark = e.context_mark
-    if context.startswith("while parsing a flow") and e.context_mark is not None and "<stream end>" in problem:
-        # an unclosed `[` or `{` is noticed at the end of the file: the author has to look where it opened
-        opener = "{" if "mapping" in context else "["
-        closer = "}" if opener == "{" else "]"
-        return Diagnostic("yaml_syntax_error", f"the `{opener}` opened here is not closed", file,
-                          e.context_mark.line + 1, e.context_mark.column + 1,
-                          hint=f"close it with `{closer}` before the end of the file")
     message, hint = "", None
     for pattern, ours, ours_hint in _PYYAML_PHRASES:
         m = pattern.search(problem) or pattern.search(context)
@@ -388,7 +397,7 @@ def _parse_yaml(text: str, file: str, limits: Limits, kind: str) -> tuple[Source
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as e:
-            return None, [_yaml_error(e, file)]
+            return None, [_yaml_error(e, file, loader.open_flows)]
         except yaml.reader.ReaderError as e:
             return None, [_reader_error(e, text, file)]
         except _Limit as e:
