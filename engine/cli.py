@@ -21,7 +21,7 @@ from rich.table import Table
 
 from .diagnostics import Diagnostic, DiagnosticError, format_diagnostic
 from .intake import read_application
-from .loader import default_catalog_dir, default_rules_dir, load
+from .loader import default_catalog_dir, default_rules_dir, empty_folders, load
 from .models import ImplementationRule, RuleSet
 from .overlays import apply_overlays
 from .report import print_decision
@@ -122,6 +122,7 @@ def _overlays(args: argparse.Namespace) -> list[Path]:
 def cmd_validate(args: argparse.Namespace) -> int:
     paths = args.paths or [default_catalog_dir(), default_rules_dir()]
     result = load(paths)
+    result.diagnostics = empty_folders(paths) + result.diagnostics
     overlay_dirs = _overlays(args)
     if overlay_dirs:
         if result.ok:

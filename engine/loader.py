@@ -33,7 +33,7 @@ from .yamlsource import Pointer, SourceDocument, read_document
 
 __all__ = [
     "PROJECT_ROOT", "default_catalog_dir", "default_rules_dir", "LoadedCategory", "LoadedRuleSet",
-    "LoadResult", "discover", "load", "content_hash",
+    "LoadResult", "discover", "empty_folders", "load", "content_hash",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +83,14 @@ def discover(paths: Iterable[Path]) -> list[Path]:
         else:
             out.append(p)
     return out
+
+
+def empty_folders(paths: Iterable[Path]) -> list[Diagnostic]:
+    """`no_rule_files` for each folder among `paths` that holds no file `discover` would read: for `greencert
+    validate`, where validating nothing must not look like success. (A service may start with an empty folder.)"""
+    return [Diagnostic("no_rule_files", f"no rule files found in `{folder}`", str(folder),
+                       hint="catalogue entries and rule sets are files ending in `.yaml`, `.yml` or `.json`")
+            for folder in paths if folder.is_dir() and not discover([folder])]
 
 
 _FORMATS = ("greencert/catalog@1", "greencert/ruleset@1", "greencert/scheme@1")
@@ -152,11 +160,6 @@ def load(paths: Sequence[Path] | None = None, *, with_default_catalog: bool = Tr
         paths = [default_catalog_dir(), default_rules_dir()]
     result = LoadResult()
     docs: list[SourceDocument] = []
-    for folder in paths:
-        if folder.is_dir() and not discover([folder]):
-            result.diagnostics.append(Diagnostic("no_rule_files", f"no rule files found in `{folder}`", str(folder),
-                                                 hint="catalogue entries and rule sets are files ending in `.yaml`, "
-                                                      "`.yml` or `.json`"))
     for path in discover(paths):
         if not path.exists():
             result.diagnostics.append(Diagnostic("file_not_found", f"no such file or directory `{path}`", str(path)))
