@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -74,9 +75,34 @@ def application_from_data(data: Any, file: str = "<request>") -> tuple[Applicati
     diags = data_diagnostics(data, file, limits=APPLICATION_LIMITS)
     if diags:
         return None, _doc_from_data(data, file), diags
+    data = _signless_zeros(data)
     doc = _doc_from_data(json.loads(json.dumps(data)) if not isinstance(data, dict) else data, file)
     app, diags = _typed(doc)
     return app, doc, diags
+
+
+def _signless_zeros(data: Any) -> Any:
+    """`data` with every -0.0 read as 0.0, as the reader reads files (docs/semantics.md §0); `data` itself when it
+    holds none, so the common case copies nothing. The depth was bounded by `data_diagnostics`."""
+    def has(value: Any) -> bool:
+        if isinstance(value, float):
+            return value == 0.0 and math.copysign(1.0, value) < 0
+        if isinstance(value, dict):
+            return any(has(v) for v in value.values())
+        if isinstance(value, list):
+            return any(has(v) for v in value)
+        return False
+
+    def fixed(value: Any) -> Any:
+        if isinstance(value, float) and value == 0.0:
+            return 0.0
+        if isinstance(value, dict):
+            return {k: fixed(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fixed(v) for v in value]
+        return value
+
+    return fixed(data) if has(data) else data
 
 
 def resolve_unit(category: Category, app: Application, doc: SourceDocument) -> tuple[str | None, list[Diagnostic]]:
