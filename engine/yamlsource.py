@@ -454,7 +454,7 @@ class _JsonError(Exception):
 
 class _JsonReader:
     """A JSON reader that records positions and duplicate keys; the syntax itself is Python's `json`, and the
-    nesting depth was checked before (`_json_structure`)."""
+    nesting depth was checked before (`_json_brackets`)."""
 
     def __init__(self, text: str, file: str, limits: Limits):
         self.text, self.file, self.limits = text, file, limits
