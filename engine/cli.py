@@ -17,7 +17,7 @@ from rich.table import Table
 
 from .diagnostics import Diagnostic, DiagnosticError, format_diagnostic
 from .intake import read_application
-from .loader import default_catalog_dir, default_rules_dir, load
+from .loader import default_catalog_dir, default_rules_dir, empty_folders, load
 from .models import ImplementationRule, RuleSet
 from .overlays import apply_overlays
 from .report import print_decision
@@ -25,8 +25,10 @@ from .repository import Repository
 
 __all__ = ["EXIT_CODES", "cmd_catalog", "cmd_check", "cmd_validate", "main"]
 
-# Exit codes: one per outcome, then invalid input. Scripts can branch on them.
-EXIT_CODES = {"granted": 0, "refused": 1, "incomplete": 2, "invalid": 3}
+# Exit codes: one per outcome, then invalid input; a command line that cannot be parsed and a fault of greencert
+# itself take the BSD sysexits codes (EX_USAGE, EX_SOFTWARE), so no script mistakes them for an outcome. The command
+# line (greencert_cli.main) gives the last two; a test checks it gives these.
+EXIT_CODES = {"granted": 0, "refused": 1, "incomplete": 2, "invalid": 3, "usage": 64, "internal": 70}
 
 def _print_diagnostics(diags: Sequence[Diagnostic], fmt: str, out: Any = None) -> None:
     out = out or sys.stderr
@@ -54,6 +56,7 @@ def _overlays(args: argparse.Namespace) -> list[Path]:
 def cmd_validate(args: argparse.Namespace) -> int:
     paths = args.paths or [default_catalog_dir(), default_rules_dir()]
     result = load(paths)
+    result.diagnostics = empty_folders(paths) + result.diagnostics
     overlay_dirs = _overlays(args)
     if overlay_dirs:
         if result.ok:

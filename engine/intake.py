@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,21 @@ from .compiler import CompiledRuleSet
 from .diagnostics import Diagnostic, did_you_mean
 from .models import Category
 from .schema_check import field_path, schema_diagnostics
-from .units import UnitError, check_unit
-from .yamlsource import Pointer, SourceDocument, parse_text, read_document
+from .units import UnitError, check_unit, same_dimension
+from .yamlsource import APPLICATION_LIMITS, Pointer, SourceDocument, data_diagnostics, parse_text, read_document
 
-__all__ = ["parse_application", "read_application", "application_from_data", "check_references", "resolve_unit"]
+__all__ = ["parse_application", "read_application", "application_from_data", "check_references", "resolve_unit",
+           "MAX_MAGNITUDE"]
+
+# Measurements and parameters beyond this cannot be physical, and converted to a limit's unit they may overflow
+# to infinity: refused at intake, as the API does (numbers that fit no double are refused earlier, by the reader).
+MAX_MAGNITUDE = 1e100
+
+
+def _magnitude_problem(value: Any) -> str | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_MAGNITUDE:
+        return f"number `{value:.3g}` is out of range (at most 1e100 in magnitude)"
+    return None
 
 
 def _doc_from_data(data: Any, file: str) -> SourceDocument:
@@ -41,7 +53,7 @@ def _typed(doc: SourceDocument) -> tuple[Application | None, list[Diagnostic]]:
 
 
 def read_application(path: Path) -> tuple[Application | None, SourceDocument | None, list[Diagnostic]]:
-    doc, diags = read_document(path)
+    doc, diags = read_document(path, limits=APPLICATION_LIMITS, kind="application")
     if doc is None or diags:
         return None, doc, diags
     app, diags = _typed(doc)
@@ -50,7 +62,7 @@ def read_application(path: Path) -> tuple[Application | None, SourceDocument | N
 
 def parse_application(text: str, file: str = "<application>") -> tuple[Application | None, SourceDocument | None,
                                                                         list[Diagnostic]]:
-    doc, diags = parse_text(text, file)
+    doc, diags = parse_text(text, file, limits=APPLICATION_LIMITS, kind="application")
     if doc is None or diags:
         return None, doc, diags
     app, diags = _typed(doc)
@@ -60,9 +72,37 @@ def parse_application(text: str, file: str = "<application>") -> tuple[Applicati
 def application_from_data(data: Any, file: str = "<request>") -> tuple[Application | None, SourceDocument,
                                                                        list[Diagnostic]]:
     """For JSON already parsed (the API): the same checks, located by field path instead of line."""
+    diags = data_diagnostics(data, file, limits=APPLICATION_LIMITS)
+    if diags:
+        return None, _doc_from_data(data, file), diags
+    data = _signless_zeros(data)
     doc = _doc_from_data(json.loads(json.dumps(data)) if not isinstance(data, dict) else data, file)
     app, diags = _typed(doc)
     return app, doc, diags
+
+
+def _signless_zeros(data: Any) -> Any:
+    """`data` with every -0.0 read as 0.0, as the reader reads files (docs/semantics.md §0); `data` itself when it
+    holds none, so the common case copies nothing. The depth was bounded by `data_diagnostics`."""
+    def has(value: Any) -> bool:
+        if isinstance(value, float):
+            return value == 0.0 and math.copysign(1.0, value) < 0
+        if isinstance(value, dict):
+            return any(has(v) for v in value.values())
+        if isinstance(value, list):
+            return any(has(v) for v in value)
+        return False
+
+    def fixed(value: Any) -> Any:
+        if isinstance(value, float) and value == 0.0:
+            return 0.0
+        if isinstance(value, dict):
+            return {k: fixed(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fixed(v) for v in value]
+        return value
+
+    return fixed(data) if has(data) else data
 
 
 def resolve_unit(category: Category, app: Application, doc: SourceDocument) -> tuple[str | None, list[Diagnostic]]:
@@ -113,6 +153,8 @@ def check_references(compiled: CompiledRuleSet, app: Application, doc: SourceDoc
         elif p.type == "number" and (isinstance(value, bool) or not isinstance(value, (int, float))):
             diags.append(_diag(doc, "application_value_error", f"parameter `{pid}` must be a number, got `{value}`",
                                path))
+        elif p.type == "number" and _magnitude_problem(value):
+            diags.append(_diag(doc, "application_value_error", f"parameter `{pid}`: {_magnitude_problem(value)}", path))
         elif p.type == "boolean" and not isinstance(value, bool):
             diags.append(_diag(doc, "application_value_error", f"parameter `{pid}` must be true or false", path))
         elif p.type == "choice" and value not in (p.choices or ()):
@@ -179,6 +221,18 @@ def _check_result(doc: SourceDocument, r: Any, ind: Any, path: Pointer) -> Itera
                         f"result for `{ind.id}` must be a number, got `{r.value}`" if r.value is not None
                         else f"result for `{ind.id}` has no `value` (or `not_detected: true`)",
                         path + ("value",) if r.value is not None else path)
+        elif _magnitude_problem(r.value):
+            yield _diag(doc, "application_value_error", f"result for `{ind.id}`: {_magnitude_problem(r.value)}",
+                        path + ("value",))
+        elif r.value < 0 and ind.non_negative:
+            yield _diag(doc, "application_value_error", f"result for `{ind.id}` cannot be negative, got "
+                        f"`{r.value:g}`", path + ("value",),
+                        f"`{ind.id}` ({ind.unit}) is a quantity that cannot be negative; a result below the detection "
+                        "limit is written `not_detected: true` with its `detection_limit`")
+        if r.detection_limit is not None:  # the schema wants it above 0
+            if _magnitude_problem(r.detection_limit):
+                yield _diag(doc, "application_value_error", f"detection limit for `{ind.id}`: "
+                            f"{_magnitude_problem(r.detection_limit)}", path + ("detection_limit",))
         if r.unit is None:
             yield _diag(doc, "application_unit_error", f"result for `{ind.id}` needs a `unit`", path,
                         f"the indicator is measured in `{ind.unit}`")
@@ -188,6 +242,12 @@ def _check_result(doc: SourceDocument, r: Any, ind: Any, path: Pointer) -> Itera
             except UnitError:
                 yield _diag(doc, "application_unit_error", f"unknown unit `{r.unit}`", path + ("unit",),
                             f"the indicator is measured in `{ind.unit}`")
+            else:
+                # a length given for a concentration is a mistake in the application, not missing evidence
+                if ind.unit and not same_dimension(r.unit, ind.unit):
+                    yield _diag(doc, "application_unit_error", f"unit `{r.unit}` cannot convert to `{ind.unit}`, the "
+                                f"unit of `{ind.id}`", path + ("unit",),
+                                f"give the result in `{ind.unit}` or a unit of the same kind")
     elif ind.kind == "choice":
         if not isinstance(r.value, str):
             yield _diag(doc, "application_value_error", f"result for `{ind.id}` must be one of its choices",

@@ -33,7 +33,7 @@ from .yamlsource import Pointer, SourceDocument, read_document
 
 __all__ = [
     "PROJECT_ROOT", "default_catalog_dir", "default_rules_dir", "LoadedCategory", "LoadedRuleSet",
-    "LoadResult", "discover", "load", "content_hash",
+    "LoadResult", "discover", "empty_folders", "load", "content_hash",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +96,14 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
+def empty_folders(paths: Iterable[Path]) -> list[Diagnostic]:
+    """`no_rule_files` for each folder among `paths` that holds no file `discover` would read: for `greencert
+    validate`, where validating nothing must not look like success. (A service may start with an empty folder.)"""
+    return [Diagnostic("no_rule_files", f"no rule files found in `{folder}`", str(folder),
+                       hint="catalogue entries and rule sets are files ending in `.yaml`, `.yml` or `.json`")
+            for folder in paths if folder.is_dir() and not discover([folder])]
+
+
 _FORMATS = ("greencert/catalog@1", "greencert/ruleset@1", "greencert/scheme@1")
 
 
@@ -122,6 +130,10 @@ def _category_id(doc: SourceDocument) -> str | None:
 
 def _unknown_format(doc: SourceDocument) -> Diagnostic:
     fmt = doc.data.get("format") if isinstance(doc.data, dict) else None
+    if fmt == "greencert/application@1" or (fmt is None and isinstance(doc.data, dict)
+                                            and {"product", "evidence"} <= doc.data.keys()):
+        return doc.diagnostic("unknown_format", "this is an application, not a catalogue entry or rule set",
+                              ("format",) if fmt else (), hint=f"evaluate it with `greencert check {doc.file}`")
     if fmt is not None:
         return doc.diagnostic("unknown_format", f"unknown format `{fmt}`", ("format",),
                               hint=did_you_mean(str(fmt), _FORMATS))
@@ -576,6 +588,15 @@ def _check_requirement(doc: SourceDocument, req: Any, indicator: Any, path: Poin
         elif indicator.kind == "choice" and indicator.choices and req.value not in indicator.choices:
             yield doc.diagnostic("rules_reference_error", f"`{req.value}` is not a choice of indicator `{indicator.id}`",
                                  path + ("eq",), hint=did_you_mean(str(req.value), indicator.choices))
+    if indicator.non_negative:
+        bounds = ((req.op, req.value),) if req.op != "between" else (("between", req.low), ("between", req.high))
+        for op, bound in bounds:
+            if isinstance(bound, (int, float)) and not isinstance(bound, bool) and bound < 0:
+                yield doc.diagnostic("rules_requirement_error", f"limit `{_fmt(bound)}` of `{indicator.id}` is "
+                                     "negative", path + (op,),
+                                     hint=f"`{indicator.id}` ({indicator.unit}) cannot be negative; if it can, mark the "
+                                     "indicator `signed: true` in the catalogue")
+                break
     if req.op == "between" and req.low is not None and req.high is not None and req.low > req.high:
         yield doc.diagnostic("rules_requirement_error", f"`between` needs [low, high] with low ≤ high, found "
                              f"[{_fmt(req.low)}, {_fmt(req.high)}]", path + ("between",))

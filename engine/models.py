@@ -161,6 +161,14 @@ class Indicator(_Strict):
     choices: tuple[str, ...] | None = None
     attribute: str
     test_method: str | None = None
+    signed: bool = False
+
+    @property
+    def non_negative(self) -> bool:
+        """A quantity cannot be negative (an amount, a concentration, an emission, a mass, a volume, an energy, a
+        share) unless its catalogue entry says `signed: true`: a negative result is refused at intake and a
+        negative limit at load (docs/authoring.md)."""
+        return self.kind == "quantity" and not self.signed
 
 
 class Category(_Strict):

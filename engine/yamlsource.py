@@ -1,10 +1,21 @@
-"""Read YAML or JSON keeping the line and column of every node, so later stages can point at it."""
+"""Read YAML or JSON keeping the line and column of every node, so later stages can point at it.
+
+Every document the project reads (catalogue entries, rule sets, overlays, applications; from a file, the CLI or the
+API) comes through here, and reading is bounded: the size is checked before the file is read, the nesting depth and
+the node count while it is parsed, and YAML aliases either refused (applications) or bounded by the node count once
+expanded (rule files). Numbers must fit a double; text must not hold NUL characters or lone surrogates. Each
+refusal is a located diagnostic, never a traceback (docs/authoring.md, "Limits of the reader").
+"""
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
+import math
+import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,9 +24,40 @@ import yaml
 
 from .diagnostics import Diagnostic, field_path
 
-__all__ = ["Pointer", "SourceDocument", "read_document", "parse_text"]
+__all__ = ["Pointer", "SourceDocument", "Limits", "DEFAULT_LIMITS", "APPLICATION_LIMITS", "MAX_DOCUMENT_BYTES",
+           "MAX_DEPTH", "MAX_NODES", "read_document", "parse_text", "data_diagnostics"]
 
 Pointer = tuple[str | int, ...]
+
+# The largest shipped file is 18 KB, 552 values and 7 levels deep (rules/detergents); an application with the
+# API's 500 results is about 100 KB and 3,000 values. The limits leave a tenfold margin or more, and stop a hostile
+# document within about a second of pure-Python parsing (a YAML mapping of 190,000 keys is refused after 50,000).
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 200
+MAX_NODES = 50_000
+# the largest integer a double holds without overflowing: beyond it a number cannot be compared with a limit
+_MAX_INTEGER = int(sys.float_info.max)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one document may be: bytes (characters for text already decoded), nesting depth, nodes (after YAML
+    aliases are expanded), and whether YAML aliases are accepted at all."""
+
+    max_bytes: int = MAX_DOCUMENT_BYTES
+    max_depth: int = MAX_DEPTH
+    max_nodes: int = MAX_NODES
+    aliases: bool = True
+
+
+DEFAULT_LIMITS = Limits()
+# an application is data a client sends: an alias saves it nothing and could expand it a billionfold
+APPLICATION_LIMITS = Limits(aliases=False)
+
+_EMPTY_HINTS = {
+    "rules": "a catalogue entry or rule set is a mapping starting with `format:`",
+    "application": "an application is a mapping starting with `format: greencert/application@1`",
+}
 
 
 @dataclass(frozen=True)
@@ -49,8 +91,71 @@ class SourceDocument:
 
 # ---------------------------------------------------------------------------------------------- YAML
 
+class _Limit(Exception):
+    """A bound of `Limits` was reached while reading: (code, message, hint) at a mark."""
+
+    def __init__(self, code: str, message: str, hint: str, mark: Any):
+        super().__init__(message)
+        self.code, self.message, self.hint, self.mark = code, message, hint, mark
+
+
+def _too_deep(limits: Limits, mark: yaml.Mark | None) -> _Limit:
+    return _Limit("document_too_deep", f"the document is nested more than {limits.max_depth} levels deep", "greencert "
+                  "documents nest a few levels; flatten the structure", mark)
+
+
+def _too_many_nodes(limits: Limits, mark: yaml.Mark | None) -> _Limit:
+    return _Limit("too_many_nodes", f"the document holds more than {limits.max_nodes:,} values",
+                  "split it into several files or requests", mark)
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with JSON-like scalars: the JSON Schema then sees exactly what JSON input would give."""
+    """SafeLoader with JSON-like scalars: the JSON Schema then sees exactly what JSON input would give.
+
+    It also enforces `Limits` as it goes, before the work they bound is done: depth when the scanner opens a
+    collection (PyYAML's scanner is quadratic in the flow depth, its composer recursive), node count and aliases
+    when the composer makes a node."""
+
+    limits: Limits = DEFAULT_LIMITS
+    _depth = 0
+    _nodes = 0
+
+    def __init__(self, stream: str):
+        self.open_flows: list[tuple[str, Any]] = []  # the `[` and `{` not closed yet, where they opened
+        super().__init__(stream)
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
+        if self.flow_level + len(self.indents) >= self.limits.max_depth:
+            raise _too_deep(self.limits, self.get_mark())
+        self.open_flows.append((self.peek(), self.get_mark()))
+        super().fetch_flow_collection_start(TokenClass)
+
+    def fetch_flow_collection_end(self, TokenClass: Any) -> None:
+        if self.open_flows:
+            self.open_flows.pop()
+        super().fetch_flow_collection_end(TokenClass)
+
+    def add_indent(self, column: int) -> bool:
+        added: bool = super().add_indent(column)
+        if added and self.flow_level + len(self.indents) > self.limits.max_depth:
+            raise _too_deep(self.limits, self.get_mark())
+        return added
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) and not self.limits.aliases:
+            raise _Limit("yaml_alias_refused", "YAML aliases are not accepted in an application",
+                         "write the values out instead of `*alias`", event.start_mark)
+        self._depth += 1
+        self._nodes += 1
+        try:
+            if self._depth > self.limits.max_depth:
+                raise _too_deep(self.limits, event.start_mark)
+            if self._nodes > self.limits.max_nodes:
+                raise _too_many_nodes(self.limits, event.start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 # YAML 1.1 reads `2018-07-01` as a date, `on`/`no`/`yes` as booleans, `1:30` as 90 (base 60), `017` as 15
@@ -100,10 +205,16 @@ def _backticks(text: str) -> str:
     return re.sub(r"'([^']*)'", r"`\1`", text)
 
 
-def _yaml_error(e: yaml.MarkedYAMLError, file: str) -> Diagnostic:
+def _yaml_error(e: yaml.MarkedYAMLError, file: str, open_flows: list[tuple[str, Any]] | None = None) -> Diagnostic:
     problem = (e.problem or "").strip()
     context = (e.context or "").strip()
     mark = e.problem_mark or e.context_mark
+    if open_flows and ("<stream end>" in problem or "end of stream" in problem):
+        # the end of the file reached inside a `[` or `{`: the author has to look where it opened
+        opener, where = open_flows[-1]
+        closer = "}" if opener == "{" else "]"
+        return Diagnostic("yaml_syntax_error", f"the `{opener}` opened here is not closed", file, where.line + 1,
+                          where.column + 1, hint=f"close it with `{closer}` before the end of the file")
     # a key without `:` is noticed on the next line, an unclosed quote at the end of the file: the key or the
     # opening quote, where the context starts, is where the author has to look
     if e.context_mark is not None and ("could not find expected ':'" in problem
@@ -134,24 +245,76 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-class _Builder:
-    """Turns a composed YAML node tree into plain data, recording where each node and key starts."""
+# NUL cannot be stored (PostgreSQL text refuses it) and a lone surrogate cannot be encoded as UTF-8: both could
+# be written only as escapes (`"\0"`, `"\ud800"`), and neither means anything in a certification document
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+_INT_TAG = "tag:yaml.org,2002:int"
 
-    def __init__(self, loader: _Loader, file: str):
+
+def _short(text: str) -> str:
+    return text if len(text) <= 24 else text[:12] + "…" + text[-8:]
+
+
+def _number_problem(value: Any, written: str) -> tuple[str, str] | None:
+    """(message, hint) when `value` is a number that cannot be compared with a limit: not finite (NaN, an
+    infinity, or a float that overflows, `1e400`) or an integer beyond what a double holds."""
+    if isinstance(value, float) and not math.isfinite(value):
+        if math.isnan(value):
+            return f"`{_short(written)}` is not a number", "write a finite number"
+        return f"number `{_short(written)}` is too large", _NUMBER_HINT
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_INTEGER:
+        return f"number `{_short(written)}` is too large", _NUMBER_HINT
+    return None
+
+
+_NUMBER_HINT = "numbers must be finite and at most about 1.8e308 in magnitude"
+
+
+def _text_problem(text: str) -> str | None:
+    m = _BAD_TEXT.search(text)
+    if m is None:
+        return None
+    return "text holds a NUL character" if m.group(0) == "\x00" else f"text holds a lone surrogate U+{ord(m.group(0)):04X}"
+
+
+_TEXT_HINT = "remove it: greencert text is plain Unicode without NUL characters or unpaired surrogates"
+
+
+class _Builder:
+    """Turns a composed YAML node tree into plain data, recording where each node and key starts.
+
+    The composer already bounded the nodes as written; here aliases are expanded, so the node count and depth are
+    bounded again (a "billion laughs" is a few nested aliases), and every scalar is checked."""
+
+    def __init__(self, loader: _Loader, file: str, limits: Limits):
         self.loader = loader
         self.file = file
+        self.limits = limits
         self.positions: dict[Pointer, tuple[int, int]] = {}
         self.key_positions: dict[Pointer, tuple[int, int]] = {}
         self.problems: list[Diagnostic] = []
         self._active: set[int] = set()
+        self._built = 0
+
+    def _problem(self, code: str, message: str, hint: str, node: yaml.Node, path: Pointer) -> None:
+        line, column = _mark(node)
+        self.problems.append(Diagnostic(code, message, self.file, line, column, hint=hint,
+                                        field=field_path(path) or None))
 
     def build(self, node: yaml.Node, path: Pointer) -> Any:
+        self._built += 1
+        if self._built > self.limits.max_nodes:
+            # the composer counted the nodes as written, so aliases made the excess; a node reached through an
+            # alias carries the anchor's position: the top-level key being built says where the expansion is
+            line, column = self.key_positions.get(path[:1], _mark(node))
+            raise _Limit("yaml_alias_limit", f"aliases expand the document to more than {self.limits.max_nodes:,} "
+                         "values", "write the values out, or use fewer nested aliases",
+                         yaml.Mark(self.file, 0, line - 1, column - 1, None, 0))
+        if len(path) > self.limits.max_depth:
+            raise _too_deep(self.limits, node.start_mark)
         self.positions[path] = _mark(node)
         if isinstance(node, yaml.ScalarNode):
-            value = self.loader.construct_object(node, deep=True)
-            if isinstance(value, (dt.date, dt.datetime)):  # only an explicit `!!timestamp` gets here
-                return value.isoformat()
-            return value
+            return self._scalar(node, path)
         if id(node) in self._active:
             raise _Recursive(node)
         self._active.add(id(node))
@@ -161,6 +324,28 @@ class _Builder:
             return self._mapping(node, path)
         finally:
             self._active.discard(id(node))
+
+    def _scalar(self, node: yaml.ScalarNode, path: Pointer) -> Any:
+        written = str(node.value)
+        if node.tag == _INT_TAG and len(written) > 400:  # Python refuses to convert more than 4,300 digits
+            self._problem("number_out_of_range", f"number `{_short(written)}` is too large",
+                          _NUMBER_HINT, node, path)
+            return None
+        value = self.loader.construct_object(node, deep=True)
+        if isinstance(value, (dt.date, dt.datetime)):  # only an explicit `!!timestamp` gets here
+            return value.isoformat()
+        if isinstance(value, str):
+            text_problem = _text_problem(value)
+            if text_problem:
+                self._problem("invalid_text", text_problem, _TEXT_HINT, node, path)
+            return value
+        number_problem = _number_problem(value, written)
+        if number_problem:
+            self._problem("number_out_of_range", *number_problem, node, path)
+            return None
+        if isinstance(value, float) and value == 0.0:
+            return 0.0  # -0.0 is read as 0.0: a measured zero has no sign (docs/authoring.md)
+        return value
 
     def _mapping(self, node: yaml.Node, path: Pointer) -> dict[str, Any]:
         assert isinstance(node, yaml.MappingNode)
@@ -186,30 +371,46 @@ class _Builder:
                 continue
             # the key as written: `true:`, `1:` and `null:` are the names `true`, `1` and `null`
             key = str(key_node.value)
+            text_problem = _text_problem(key)
+            if text_problem:
+                self._problem("invalid_text", "a key " + text_problem.removeprefix("text "), _TEXT_HINT, key_node,
+                              path)
+                continue
             self.key_positions[path + (key,)] = _mark(key_node)
             out[key] = self.build(value_node, path + (key,))
         return out
 
 
-def _parse_yaml(text: str, file: str) -> tuple[SourceDocument | None, list[Diagnostic]]:
+def _limit_diagnostic(e: _Limit, file: str) -> Diagnostic:
+    mark = e.mark
+    return Diagnostic(e.code, e.message, file, mark.line + 1 if mark else None, mark.column + 1 if mark else None,
+                      hint=e.hint)
+
+
+def _parse_yaml(text: str, file: str, limits: Limits, kind: str) -> tuple[SourceDocument | None, list[Diagnostic]]:
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as e:  # a control character; the reader checks the whole text up front
         return None, [_reader_error(e, text, file)]
+    loader.limits = limits
     try:
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as e:
-            return None, [_yaml_error(e, file)]
+            return None, [_yaml_error(e, file, loader.open_flows)]
         except yaml.reader.ReaderError as e:
             return None, [_reader_error(e, text, file)]
+        except _Limit as e:
+            return None, [_limit_diagnostic(e, file)]
         if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"):
-            return None, [_empty(file)]
-        builder = _Builder(loader, file)
+            return None, [_empty(file, kind)]
+        builder = _Builder(loader, file, limits)
         try:
             data = builder.build(node, ())
         except yaml.MarkedYAMLError as e:
             return None, [_yaml_error(e, file)]
+        except _Limit as e:
+            return None, [_limit_diagnostic(e, file)]
         except _Recursive as e:
             line, column = _mark(e.node)
             return None, [Diagnostic("yaml_syntax_error", "an alias refers to the node that contains it", file, line,
@@ -222,9 +423,9 @@ def _parse_yaml(text: str, file: str) -> tuple[SourceDocument | None, list[Diagn
     return SourceDocument(file, data, builder.positions, builder.key_positions, text), problems
 
 
-def _empty(file: str) -> Diagnostic:
+def _empty(file: str, kind: str) -> Diagnostic:
     return Diagnostic("yaml_empty_document", "the file holds no document", file, 1, 1,
-                      hint="a catalogue entry or rule set is a mapping starting with `format:`")
+                      hint=_EMPTY_HINTS.get(kind, _EMPTY_HINTS["rules"]))
 
 
 def _reader_error(e: yaml.reader.ReaderError, text: str, file: str) -> Diagnostic:
@@ -246,41 +447,76 @@ _WS = re.compile(r"[ \t\n\r]*")
 
 
 class _JsonError(Exception):
-    def __init__(self, message: str, index: int, hint: str | None = None):
+    def __init__(self, message: str, index: int, hint: str | None = None, code: str = "json_syntax_error"):
         super().__init__(message)
-        self.message, self.index, self.hint = message, index, hint
+        self.message, self.index, self.hint, self.code = message, index, hint, code
 
 
 class _JsonReader:
-    """A JSON reader that records positions and duplicate keys; the syntax itself is Python's `json`."""
+    """A JSON reader that records positions and duplicate keys; the syntax itself is Python's `json`, and the
+    nesting depth was checked before (`_json_brackets`)."""
 
-    def __init__(self, text: str, file: str):
-        self.text, self.file = text, file
+    def __init__(self, text: str, file: str, limits: Limits):
+        self.text, self.file, self.limits = text, file, limits
+        self._newlines = [m.start() for m in re.finditer("\n", text)]
         self.positions: dict[Pointer, tuple[int, int]] = {}
         self.key_positions: dict[Pointer, tuple[int, int]] = {}
         self.problems: list[Diagnostic] = []
+        self._nodes = 0
 
     def _ws(self, i: int) -> int:
         m = _WS.match(self.text, i)
         return m.end() if m else i
 
+    def _line_col(self, index: int) -> tuple[int, int]:
+        """`_line_col` in O(log n): a document of many values on few lines must not cost O(n) per value."""
+        before = bisect.bisect_left(self._newlines, index)
+        return before + 1, index - (self._newlines[before - 1] + 1 if before else 0) + 1
+
+    def _problem(self, code: str, message: str, hint: str, i: int, path: Pointer) -> None:
+        line, column = self._line_col(i)
+        self.problems.append(Diagnostic(code, message, self.file, line, column, hint=hint,
+                                        field=field_path(path) or None))
+
+    def _string(self, i: int, path: Pointer) -> tuple[str, int]:
+        value, end = json.decoder.scanstring(self.text, i + 1)  # type: ignore[attr-defined]
+        text_problem = _text_problem(value)
+        if text_problem:
+            self._problem("invalid_text", text_problem, _TEXT_HINT, i, path)
+        return value, end
+
     def value(self, i: int, path: Pointer) -> tuple[Any, int]:
         i = self._ws(i)
-        self.positions[path] = _line_col(self.text, i)
+        self._nodes += 1
+        if self._nodes > self.limits.max_nodes:
+            raise _JsonError(f"the document holds more than {self.limits.max_nodes:,} values", i,
+                             "split it into several files or requests", code="too_many_nodes")
+        self.positions[path] = self._line_col(i)
         ch = self.text[i:i + 1]
         if ch == "{":
             return self._object(i + 1, path)
         if ch == "[":
             return self._array(i + 1, path)
         if ch == '"':
-            return json.decoder.scanstring(self.text, i + 1)  # type: ignore[attr-defined,no-any-return]
+            return self._string(i, path)
         for word, val in (("true", True), ("false", False), ("null", None)):
             if self.text.startswith(word, i):
                 return val, i + len(word)
         m = _NUMBER.match(self.text, i)
         if m and m.end() > i:
             s = m.group(0)
-            return (float(s) if m.group(1) or m.group(2) else int(s)), m.end()
+            if not (m.group(1) or m.group(2)) and len(s) > 400:  # Python refuses to convert more than 4,300 digits
+                self._problem("number_out_of_range", f"number `{_short(s)}` is too large",
+                              _NUMBER_HINT, i, path)
+                return None, m.end()
+            number: float | int = float(s) if m.group(1) or m.group(2) else int(s)
+            problem = _number_problem(number, s)
+            if problem:
+                self._problem("number_out_of_range", *problem, i, path)
+                return None, m.end()
+            if isinstance(number, float) and number == 0.0:
+                number = 0.0  # -0.0 is read as 0.0, as in YAML
+            return number, m.end()
         bare = re.match(r"-?[A-Za-z]+", self.text[i:])
         raise _JsonError(f"`{bare.group(0) if bare else ch}` is not a JSON value", i,
                          hint="JSON has no NaN or Infinity" if bare else None)
@@ -294,7 +530,10 @@ class _JsonReader:
         while True:
             i = self._ws(i)
             key, end = json.decoder.scanstring(self.text, i + 1)  # type: ignore[attr-defined]
-            where = _line_col(self.text, i)
+            where = self._line_col(i)
+            text_problem = _text_problem(key)
+            if text_problem:
+                self._problem("invalid_text", "a key " + text_problem.removeprefix("text "), _TEXT_HINT, i, path)
             if key in first_seen:
                 self.problems.append(Diagnostic(
                     "yaml_duplicate_key", f"duplicate key `{key}`", self.file, where[0], where[1],
@@ -324,6 +563,24 @@ class _JsonReader:
             i += 1
 
 
+_JSON_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
+
+
+def _json_brackets(text: str, max_depth: int | None) -> tuple[int | None, int | None]:
+    """A scan of the brackets outside strings: (index where the nesting first goes deeper than `max_depth`,
+    index of the innermost bracket still open at the end). Run before Python's `json`, which recurses."""
+    stack: list[int] = []
+    for m in _JSON_STRUCTURE.finditer(text):
+        token = m.group(0)
+        if token in "[{":
+            stack.append(m.start())
+            if max_depth is not None and len(stack) > max_depth:
+                return m.start(), None
+        elif token in "]}" and stack:
+            stack.pop()
+    return None, stack[-1] if stack else None
+
+
 def _json_message(e: json.JSONDecodeError) -> tuple[str, str | None]:
     msg = _backticks(e.msg[:1].lower() + e.msg[1:])
     before = e.doc[:e.pos].rstrip()
@@ -336,50 +593,160 @@ def _json_message(e: json.JSONDecodeError) -> tuple[str, str | None]:
     return msg, None
 
 
-def _parse_json(text: str, file: str) -> tuple[SourceDocument | None, list[Diagnostic]]:
+def _parse_json(text: str, file: str, limits: Limits) -> tuple[SourceDocument | None, list[Diagnostic]]:
+    too_deep = None
+    if text.count("[") + text.count("{") > limits.max_depth:  # else the depth cannot exceed it: no scan
+        too_deep, _ = _json_brackets(text, limits.max_depth)
+    if too_deep is not None:
+        line, column = _line_col(text, too_deep)
+        return None, [Diagnostic("document_too_deep", f"the document is nested more than {limits.max_depth} levels "
+                                 "deep", file, line, column, hint="greencert documents nest a few levels; flatten the "
+                                 "structure")]
     try:
-        json.loads(text)
+        # numbers are only checked for syntax here: the reader below converts and checks them, with positions
+        json.loads(text, parse_int=len, parse_float=len, parse_constant=len)
     except json.JSONDecodeError as e:
+        unclosed = _json_brackets(text, None)[1] if not text[e.pos:].strip() else None
+        if unclosed is not None:
+            # the end of the file reached inside a collection: the author has to look where it opened
+            opener = text[unclosed]
+            line, column = _line_col(text, unclosed)
+            return None, [Diagnostic("json_syntax_error", f"the `{opener}` opened here is not closed", file, line,
+                                     column, hint=f"close it with `{']' if opener == '[' else '}'}` before the end of "
+                                     "the file")]
         message, hint = _json_message(e)
         return None, [Diagnostic("json_syntax_error", message, file, e.lineno, e.colno, hint=hint)]
-    reader = _JsonReader(text, file)
+    reader = _JsonReader(text, file, limits)
     try:
         data, _ = reader.value(0, ())
-    except _JsonError as e:  # NaN and Infinity, which Python's json accepts and JSON does not
+    except _JsonError as e:  # NaN and Infinity, which Python's json accepts and JSON does not; too many values
         line, column = _line_col(text, e.index)
-        return None, [Diagnostic("json_syntax_error", e.message, file, line, column, hint=e.hint)]
-    return SourceDocument(file, data, reader.positions, reader.key_positions, text), reader.problems
+        return None, [Diagnostic(e.code, e.message, file, line, column, hint=e.hint)]
+    problems = sorted(reader.problems, key=lambda d: (d.line or 0, d.column or 0))
+    if any(d.code != "yaml_duplicate_key" for d in problems):
+        return None, problems
+    return SourceDocument(file, data, reader.positions, reader.key_positions, text), problems
 
 
 # ---------------------------------------------------------------------------------------------- files
 
-def parse_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagnostic]]:
+def _too_large(file: str, size: int, limits: Limits, unit: str = "bytes") -> Diagnostic:
+    return Diagnostic("document_too_large", f"the document is {size:,} {unit}; at most {limits.max_bytes:,} are read",
+                      file, hint="split it into several files or requests")
+
+
+def parse_text(text: str, file: str, *, limits: Limits = DEFAULT_LIMITS,
+               kind: str = "rules") -> tuple[SourceDocument | None, list[Diagnostic]]:
     """Parse YAML, or JSON when `file` ends in `.json`, into a SourceDocument; or return the diagnostics.
 
-    The document comes back together with diagnostics when they do not stop reading (duplicate keys).
+    The document comes back together with diagnostics when they do not stop reading (duplicate keys). `kind`
+    (`rules` or `application`) is what the reader expects, for the hints.
     """
+    if len(text) > limits.max_bytes:
+        return None, [_too_large(file, len(text), limits, "characters")]
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
-        return None, [_empty(file)]
-    if file.endswith(".json"):
-        return _parse_json(text, file)
-    return _parse_yaml(text, file)
+        return None, [_empty(file, kind)]
+    try:
+        if file.endswith(".json"):
+            return _parse_json(text, file, limits)
+        return _parse_yaml(text, file, limits, kind)
+    except RecursionError:  # only when the caller's own stack is already deep: the limits keep ours shallow
+        return None, [Diagnostic("document_too_deep", "the document is nested too deeply to read", file,
+                                 hint="greencert documents nest a few levels; flatten the structure")]
 
 
-def read_document(path: Path, display: str | None = None) -> tuple[SourceDocument | None, list[Diagnostic]]:
+# byte-order marks, longest first (the UTF-32 LE mark starts with the UTF-16 LE one)
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xef\xbb\xbf", "utf-8"),
+         (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def _decode(raw: bytes, name: str) -> tuple[str | None, Diagnostic | None]:
+    """UTF-8 with or without a byte-order mark, UTF-16 and UTF-32 with one; anything else is a diagnostic."""
+    encoding, body = "utf-8", raw
+    for bom, enc in _BOMS:
+        if raw.startswith(bom):
+            encoding, body = enc, raw[len(bom):]
+            break
+    try:
+        return body.decode(encoding), None
+    except UnicodeDecodeError as e:
+        if encoding != "utf-8":
+            return None, Diagnostic("file_encoding_error", f"file is not valid {encoding.upper()[:6]} "
+                                    f"({e.reason})", name, hint="save the file as UTF-8")
+        line = body.count(b"\n", 0, e.start) + 1
+        line_start = body.rfind(b"\n", 0, e.start) + 1
+        column = len(body[line_start:e.start].decode("utf-8", errors="replace")) + 1
+        return None, Diagnostic("file_encoding_error", f"file is not valid utf-8: byte `0x{body[e.start]:02x}` "
+                                f"({e.reason})", name, line, column,
+                                hint="save the file as UTF-8; convert GBK or Latin-1 files first")
+
+
+def _utf16_without_bom(raw: bytes) -> bool:
+    """ASCII text saved as UTF-16 without a byte-order mark: every other byte is NUL."""
+    head = raw[:200]
+    return len(head) >= 4 and head.count(0) * 3 >= len(head) and (head[0] == 0) != (head[1] == 0)
+
+
+def read_document(path: Path, display: str | None = None, *, limits: Limits = DEFAULT_LIMITS,
+                  kind: str = "rules") -> tuple[SourceDocument | None, list[Diagnostic]]:
+    """Read and parse one file; its size is checked before it is read, so a huge file costs nothing."""
     name = display or str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > limits.max_bytes:
+                return None, [_too_large(name, size, limits)]
+            raw = f.read(limits.max_bytes + 1)  # a pipe or device has no size to check first
     except OSError as e:
         return None, [Diagnostic("file_unreadable", f"cannot read file: {(e.strerror or str(e)).lower()}", name)]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        line_start = raw.rfind(b"\n", 0, e.start) + 1
-        column = len(raw[line_start:e.start].decode("utf-8", errors="replace")) + 1
-        return None, [Diagnostic("file_encoding_error", f"file is not valid utf-8: byte `0x{raw[e.start]:02x}` "
-                                 f"({e.reason})", name, line, column,
-                                 hint="save the file as UTF-8; convert GBK or Latin-1 files first")]
-    return parse_text(text, name)
+    if len(raw) > limits.max_bytes:
+        return None, [_too_large(name, len(raw), limits)]
+    if _utf16_without_bom(raw):
+        return None, [Diagnostic("file_encoding_error", "file looks like UTF-16 without a byte-order mark", name, 1, 1,
+                                 hint="save the file as UTF-8 (or as UTF-16 with a byte-order mark)")]
+    text, problem = _decode(raw, name)
+    if text is None:
+        assert problem is not None
+        return None, [problem]
+    return parse_text(text, name, limits=limits, kind=kind)
+
+
+def data_diagnostics(data: Any, file: str, *, limits: Limits = DEFAULT_LIMITS) -> list[Diagnostic]:
+    """The reader's checks for data that arrived already parsed (the API's JSON): depth, node count, numbers that
+    fit a double, text without NUL or lone surrogates. Located by field path. Iterative: depth cannot hurt it."""
+    out: list[Diagnostic] = []
+    nodes = 0
+    stack: list[tuple[Pointer, Any]] = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        nodes += 1
+        if nodes > limits.max_nodes:
+            return [Diagnostic("too_many_nodes", f"the document holds more than {limits.max_nodes:,} values", file,
+                               hint="split it into several files or requests")]
+        if len(path) > limits.max_depth:
+            return [Diagnostic("document_too_deep", f"the document is nested more than {limits.max_depth} levels "
+                               "deep", file, hint="greencert documents nest a few levels; flatten the structure",
+                               field=field_path(path[:limits.max_depth]) or None)]
+        where = field_path(path) or None
+        if isinstance(value, dict):
+            for k, v in value.items():
+                problem = _text_problem(str(k))
+                if problem:
+                    out.append(Diagnostic("invalid_text", "a key " + problem.removeprefix("text "), file,
+                                          hint=_TEXT_HINT, field=where))
+                stack.append((path + (str(k),), v))
+        elif isinstance(value, (list, tuple)):
+            stack.extend((path + (i,), v) for i, v in enumerate(value))
+        elif isinstance(value, str):
+            problem = _text_problem(value)
+            if problem:
+                out.append(Diagnostic("invalid_text", problem, file, hint=_TEXT_HINT, field=where))
+        elif isinstance(value, (int, float)):
+            number_problem = _number_problem(value, repr(value) if isinstance(value, float) else
+                                             str(value) if abs(value) < 10 ** 400 else "a number of 400 digits or more")
+            if number_problem:
+                message, hint = number_problem
+                out.append(Diagnostic("number_out_of_range", message, file, hint=hint, field=where))
+    return sorted(out, key=lambda d: d.field or "")

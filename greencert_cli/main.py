@@ -8,14 +8,70 @@
 from __future__ import annotations
 
 import argparse
+import calendar
 import datetime as dt
 import importlib
+import json
+import os
+import re
 import sys
+import traceback
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NoReturn
 
-__all__ = ["COMMANDS", "Command", "build_parser", "main"]
+__all__ = ["COMMANDS", "Command", "USAGE_EXIT", "INTERNAL_EXIT", "build_parser", "main"]
+
+# The command line's own exit codes (BSD sysexits EX_USAGE, EX_SOFTWARE), beside the outcomes' 0-3 of
+# engine.cli.EXIT_CODES (which lists them too; tests/test_cli_bad_input.py checks the two agree). Not imported from
+# there: `greencert --help` and a usage error import no engine module.
+USAGE_EXIT = 64
+INTERNAL_EXIT = 70
+
+_CHECK_EXIT_CODES = """\
+exit codes:
+  0   granted
+  1   refused
+  2   incomplete: evidence or a limit value is missing
+  3   invalid: the application (or the rule files) cannot be evaluated; the diagnostics say why
+  64  usage error: an unknown option, a missing argument, a date that does not exist
+  70  internal error: a fault of greencert itself (GREENCERT_DEBUG=1 or --debug prints the traceback)"""
+
+_VALIDATE_EXIT_CODES = """\
+exit codes:
+  0   every file is valid (warnings may be printed)
+  1   at least one problem was found, or no rule file was found
+  64  usage error
+  70  internal error (GREENCERT_DEBUG=1 or --debug prints the traceback)"""
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its own exit code for usage errors (argparse's 2 would read as *incomplete*)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(USAGE_EXIT, f"{self.prog}: usage_error: {message}\n")
+
+
+class _Version(argparse.Action):
+    """`--version`, looked up only when asked: the package metadata is not read on every start."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any):
+        super().__init__(option_strings, dest, nargs=0, help="print the greencert version and exit", **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            text = version("greencert")
+        except PackageNotFoundError:
+            text = "unknown (not installed)"
+        print(f"greencert {text}")
+        parser.exit(0)
 
 
 @dataclass(frozen=True)
@@ -27,15 +83,26 @@ class Command:
 
 
 def _date(text: str) -> dt.date:
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text.strip())
+    if m is None:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a date (write YYYY-MM-DD)")
+    year, month, day = (int(g) for g in m.groups())
+    if not 1 <= month <= 12:
+        raise argparse.ArgumentTypeError(f"`{text}` does not exist: there is no month {month}")
     try:
-        return dt.date.fromisoformat(text)
+        return dt.date(year, month, day)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}` is not a date (write YYYY-MM-DD)") from None
+        days = calendar.monthrange(year, month)[1] if year >= 1 else 31
+        raise argparse.ArgumentTypeError(f"`{text}` does not exist: {_MONTHS[month - 1]} {year} has {days} days"
+                                         if year >= 1 else f"`{text}` does not exist: years start at 0001") from None
 
 
 # --- engine (engine/cli.py) ---------------------------------------------------------------------------------------
 
 def _validate(p: argparse.ArgumentParser) -> None:
+    p.description = "Validate catalogue entries and rule sets (and overlays against them)."
+    p.epilog = _VALIDATE_EXIT_CODES
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the shipped catalogs/ and rules/)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--overlay", type=Path, action="append", help="overlay folder(s) to validate against the rule sets")
@@ -43,6 +110,9 @@ def _validate(p: argparse.ArgumentParser) -> None:
 
 
 def _check(p: argparse.ArgumentParser) -> None:
+    p.description = "Evaluate an application (YAML or JSON) and print the decision."
+    p.epilog = _CHECK_EXIT_CODES
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("application", type=Path)
     p.add_argument("--as-of", type=_date, help="evaluation date, YYYY-MM-DD (default: today)")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -159,8 +229,13 @@ COMMANDS: dict[str, Command] = {
 def build_parser(only: Collection[str] | None = None) -> argparse.ArgumentParser:
     """The whole parser; with `only`, every command is listed but only those commands' arguments are built (building
     them may import their layer, e.g. the service's settings for the default database's name)."""
-    parser = argparse.ArgumentParser(prog="greencert", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="greencert", description=__doc__,
+                     epilog="exit codes: 0 granted, 1 refused, 2 incomplete, 3 invalid input, 64 usage error, "
+                            "70 internal error (`greencert check --help` says more)")
+    parser.add_argument("--version", action=_Version)
+    parser.add_argument("--debug", action="store_true",
+                        help="print the traceback of an internal error (or set GREENCERT_DEBUG=1)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     for name, command in COMMANDS.items():
         p = sub.add_parser(name, help=command.help)
         if only is None or name in only:
@@ -174,13 +249,35 @@ def _implementation(run: str) -> Callable[[argparse.Namespace], int]:
     return implementation
 
 
+def _internal_error(e: BaseException, args: argparse.Namespace | None) -> int:
+    """A fault of greencert itself: one diagnostic line (the traceback only when asked), exit 70."""
+    if (args is not None and getattr(args, "debug", False)) or os.environ.get("GREENCERT_DEBUG"):
+        traceback.print_exception(e)
+    from engine.diagnostics import Diagnostic, format_diagnostic
+
+    detail = " ".join(str(e).split())[:300]
+    d = Diagnostic("internal_error", f"{type(e).__name__}{': ' + detail if detail else ''}", "greencert",
+                   hint="a fault of greencert, not of the input: please report it; GREENCERT_DEBUG=1 prints the "
+                        "traceback")
+    if args is not None and getattr(args, "format", "text") == "json":
+        print(json.dumps({"diagnostics": [d.to_dict()]}, ensure_ascii=False, indent=2))
+    else:
+        print(format_diagnostic(d), file=sys.stderr)
+    return INTERNAL_EXIT
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # the command is the first word that is not an option (`greencert` itself has no option taking a value)
     named = next((a for a in argv if not a.startswith("-")), None)
-    args = build_parser([named] if named in COMMANDS else []).parse_args(argv)
+    args: argparse.Namespace | None = None
     try:
+        args = build_parser([named] if named in COMMANDS else []).parse_args(argv)
         code: int = _implementation(args.run)(args)
     except BrokenPipeError:  # pragma: no cover - `greencert ... | head`
         return 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # noqa: BLE001 - MemoryError and RecursionError included: never a bare traceback
+        return _internal_error(e, args)
     return code

@@ -475,17 +475,15 @@ class AppGenerator:
                 return {"indicator": name, "value": target, "unit": a.unit}
         anchor = rng.choice(anchors)
         limit_unit = anchor.unit
-        same, other = self.alternatives(limit_unit)
+        same, _other = self.alternatives(limit_unit)
         r = rng.random()
-        if r < 0.05 + noise * 0.1 and other:
-            result_unit = rng.choice(other)
-            tags.add("unit_not_convertible")
-        elif r < 0.4 and same:
+        # a unit of another kind (`other`) is refused at intake (application_unit_error): not generated here
+        if r < 0.4 and same:
             result_unit = rng.choice(same)
             tags.add("unit_converted")
         else:
             result_unit = limit_unit
-        factor, offset = (1.0, 0.0) if result_unit == limit_unit or result_unit in other else conversion(
+        factor, offset = (1.0, 0.0) if result_unit == limit_unit else conversion(
             result_unit, limit_unit)
         mode = rng.random()
         if mode < 0.03 + noise * 0.05:
@@ -499,6 +497,8 @@ class AppGenerator:
             tags.add("nd")
             return {"indicator": name, "not_detected": True, "detection_limit": dl, "unit": result_unit}
         value = self._express(rng, rng.choice(anchor.values), factor, offset, tags)
+        if value < 0 and self.indicators[iid].non_negative:
+            value = 0.0  # a negative amount is refused at intake (application_value_error): the least one instead
         return {"indicator": name, "value": value, "unit": result_unit}
 
     def _good_choices(self, iid: str, applicable: set[int]) -> list[str]:

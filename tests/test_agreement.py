@@ -275,7 +275,7 @@ def expected_coverage(rs: RuleSet, gen: AppGenerator) -> dict[str, set[Any]]:
     if any(gen.policies[i][2] for i, c in enumerate(crit) if c in with_results):
         rejections.add("other_model")
     if quantity:
-        rejections |= {"detection_limit_missing", "unit_not_convertible"}
+        rejections.add("detection_limit_missing")  # a unit of another kind is refused at intake, before evaluation
     if any(c.requirement.op in ("gte", "gt", "eq", "between") for c in quantity):
         rejections.add("not_detected_not_comparable")
     if any(c.requirement.op in ("lte", "lt", "not_detected") and c.requirement.value is not None for c in quantity):
@@ -323,7 +323,7 @@ def expected_coverage(rs: RuleSet, gen: AppGenerator) -> dict[str, set[Any]]:
             "name_id_case", "cert_fullwidth", "cert_until_today", "cert_future_start", "cert_starts_today",
             "fi_ca_verified_later_pending", "fi_ca_due_today", "fi_ca_overdue_1", "scope_given"}
     if any(indicators[i].kind == "quantity" for i in gen.result_criteria):
-        tags |= {"unit_converted", "unit_not_convertible", "nd", "nd_without_limit"}
+        tags |= {"unit_converted", "nd", "nd_without_limit"}
     if any(indicators[i].aliases for i in gen.result_criteria):
         tags |= {"name_alias"} | ({"name_alias_case"} if gen.alias_case else set())
     if any(u.defined_by for u in gen.units):

@@ -27,11 +27,14 @@ CORPUS_CODES = {
     "rules_duplicate_id", "rules_provenance_error", "rules_edition_error", "rules_edition_overlap",
     "rules_label_error", "rules_unreachable", "rules_provenance_deprecated", "catalog_provenance_deprecated",
     "scheme_schema_error", "scheme_provenance_error", "scheme_provenance_deprecated", "scheme_duplicate",
+    "number_out_of_range",
 }
 # `confirmed` (written before strengths were stated) is still read: these codes are warnings, every other an error
 WARNING_CODES = {"rules_provenance_deprecated", "catalog_provenance_deprecated", "scheme_provenance_deprecated"}
 # every code of the loading stages, documented in docs/diagnostics.md
-ALL_CODES = CORPUS_CODES | {"file_not_found", "file_unreadable", "json_syntax_error"}
+ALL_CODES = CORPUS_CODES | {"file_not_found", "file_unreadable", "json_syntax_error", "no_rule_files",
+                            "document_too_large", "document_too_deep", "too_many_nodes", "yaml_alias_limit",
+                            "yaml_alias_refused", "invalid_text"}
 
 
 @dataclass(frozen=True, order=True)

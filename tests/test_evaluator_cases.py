@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference_evaluator import diff, engine_view, evaluate_reference, reference_view
 
 from engine import Decision, Repository, application_from_data
+from engine.diagnostics import DiagnosticError
 
 AS_OF = dt.date(2026, 6, 1)
 
@@ -267,7 +268,6 @@ def test_policy_problems_are_checked_in_order(cases: Repository) -> None:
 
 @pytest.mark.parametrize(("indicator", "change", "reason"), [
     ("lead", {"value": None, "not_detected": True}, "detection_limit_missing"),
-    ("lead", {"unit": "MPa"}, "unit_not_convertible"),
     ("strength", {"value": None, "not_detected": True, "detection_limit": 1}, "not_detected_not_comparable"),
     ("lead", {"value": None, "not_detected": True, "detection_limit": 101}, "detection_limit_too_high"),
     ("benzene", {"detection_limit": 6}, "detection_limit_too_high"),
@@ -279,6 +279,24 @@ def test_value_problems(cases: Repository, indicator: str, change: dict[str, Any
     if r.get("value") is None:
         r.pop("value", None)
     assert verdict(decide(cases, data), indicator) == ("not_acceptable", reason)
+
+
+@pytest.mark.parametrize(("change", "code", "field"), [
+    ({"unit": "MPa"}, "application_unit_error", "unit"),  # a pressure for a concentration: a mistake, not a gap
+    ({"value": -12}, "application_value_error", "value"),  # a concentration cannot be negative
+])
+def test_impossible_results_are_refused_at_intake(cases: Repository, change: dict[str, Any], code: str,
+                                                  field: str) -> None:
+    data = good_app()
+    r = result(data, "lead")
+    r.update(change)
+    if r.get("value") is None:
+        r.pop("value", None)
+    app, doc, diags = application_from_data(data)
+    assert app is not None and not diags
+    with pytest.raises(DiagnosticError) as e:
+        cases.check(app, doc, AS_OF)
+    assert [(d.code, (d.field or "").rsplit(".", 1)[-1]) for d in e.value.diagnostics] == [(code, field)]
 
 
 def test_newest_acceptable_report_is_used_and_first_listed_wins_a_tie(cases: Repository) -> None:
@@ -334,7 +352,7 @@ def test_document_criterion_is_proved_by_a_declaration(cases: Repository) -> Non
 def test_criterion_without_a_shipped_limit_is_undetermined_whatever_the_evidence(cases: Repository) -> None:
     data = good_app()
     assert verdict(decide(cases, data), "voc") == ("undetermined", "limit_unconfirmed")
-    result(data, "voc")["unit"] = "MPa"
+    result(data, "voc")["value"] = 10 ** 9
     assert verdict(decide(cases, data), "voc") == ("undetermined", "limit_unconfirmed")
 
 
@@ -344,12 +362,12 @@ def test_missing_and_not_acceptable(cases: Repository) -> None:
     results.remove(result(data, "lead"))
     assert verdict(decide(cases, data), "lead") == ("missing", "no_evidence")
     second = {"id": "R2", "laboratory": {"name": "Lab B", "qualifications": ["CMA"]}, "issued": "2026-05-01",
-              "model": "M1", "results": [{"indicator": "lead", "value": 1, "unit": "kg"}]}
-    third = second | {"id": "R3", "issued": "2026-07-01", "results": [{"indicator": "lead", "value": 1, "unit": "mg/kg"}]}
+              "model": "M2", "results": [{"indicator": "lead", "value": 1, "unit": "mg/kg"}]}
+    third = second | {"id": "R3", "issued": "2026-07-01", "model": "M1"}
     data["evidence"]["test_reports"] += [second, third]
     d = decide(cases, data)
     assert verdict(d, "lead") == ("not_acceptable", "issued_after_evaluation_date")  # the last candidate's reason
-    assert [r.reason for r in d.criterion("lead").rejected] == ["unit_not_convertible", "issued_after_evaluation_date"]
+    assert [r.reason for r in d.criterion("lead").rejected] == ["other_model", "issued_after_evaluation_date"]
 
 
 @pytest.mark.parametrize(("indicator", "value", "expected"), [
@@ -562,7 +580,9 @@ def test_grade_label_best_grade_first(cases: Repository, value: float, unit: str
 
 def test_grade_label_without_an_admitted_measurement_is_undetermined(cases: Repository) -> None:
     data = good_app()
-    result(data, "lead")["unit"] = "MPa"
+    r = result(data, "lead")
+    r.pop("value")
+    r["not_detected"] = True  # without a detection limit: not admitted
     lab = decide(cases, data).label("lead_grade")
     assert (lab.status, lab.grade) == ("undetermined", None)
 
@@ -637,13 +657,18 @@ def test_a_measured_value_leaves_no_grade_open(cases: Repository) -> None:
 
 def test_grade_label_without_a_measurement_asks_for_the_test_when_no_criterion_does(cases: Repository) -> None:
     data = good_app()
-    result(data, "voc")["unit"] = "MPa"  # not acceptable; the voc criterion ships no limit, so it only asks for one
+    def not_acceptable(indicator: str) -> None:  # not detected, without a detection limit
+        r = result(data, indicator)
+        r.pop("value")
+        r["not_detected"] = True
+
+    not_acceptable("voc")  # the voc criterion ships no limit, so it only asks for one
     d = decide(cases, data)
     assert d.label("voc_grade").status == "undetermined"
     assert [(m.kind, m.ref) for m in d.missing_evidence] == [("limit_value", "voc"), ("test_result", "voc_grade")]
-    assert d.missing_evidence[1].description.endswith("to grade `voc_grade` (submitted evidence not accepted: `MPa` "
-                                                      "cannot convert to `g/L`)")
-    result(data, "lead")["unit"] = "MPa"  # the lead criterion asks for the test itself: no second item
+    assert d.missing_evidence[1].description.endswith("to grade `voc_grade` (submitted evidence not accepted: not "
+                                                      "detected, but no detection limit is given)")
+    not_acceptable("lead")  # the lead criterion asks for the test itself: no second item
     d = decide(cases, data)
     assert [m.ref for m in d.missing_evidence if m.kind == "test_result"] == ["lead", "voc_grade"]
 

@@ -12,7 +12,15 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.yamlsource import SourceDocument, parse_text, read_document
+from engine.yamlsource import (
+    APPLICATION_LIMITS,
+    MAX_DOCUMENT_BYTES,
+    Limits,
+    SourceDocument,
+    data_diagnostics,
+    parse_text,
+    read_document,
+)
 
 NESTED = """\
 format: greencert/ruleset@1
@@ -252,10 +260,13 @@ def test_read_document_of_a_folder_is_a_diagnostic(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------- properties
 
 _names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8)
+# NUL and lone surrogates are refused in every document (test_numbers_that_fit_no_double_and_unstorable_text_are_refused)
+_chars = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
 _json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),
-                          st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=12))
+                          st.floats(allow_nan=False, allow_infinity=False), st.text(alphabet=_chars, max_size=12))
 _json_values = st.recursive(_json_scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=4)), max_leaves=20)
+    st.lists(inner, max_size=4), st.dictionaries(st.text(alphabet=_chars, max_size=6), inner, max_size=4)),
+    max_leaves=20)
 
 
 def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
@@ -304,3 +315,104 @@ def test_yaml_written_by_pyyaml_reads_back_identically(value: dict[str, Any], fl
         if path and isinstance(path[-1], str):
             line, column = doc.key_positions[path]
             assert text.splitlines()[line - 1][column - 1:].lstrip("'\"").startswith(path[-1])
+
+
+# ---------------------------------------------------------------------------------------------- limits and values
+
+def test_limits_are_located_diagnostics() -> None:
+    small = Limits(max_depth=5, max_nodes=20)
+    deep_flow = parse_text("a: " + "[" * 10 + "]" * 10 + "\n", "f.yaml", limits=small)[1]
+    assert [(d.code, d.line) for d in deep_flow] == [("document_too_deep", 1)]
+    deep_block = parse_text("".join("  " * i + f"k{i}:\n" for i in range(10)) + "  " * 10 + "x\n", "f.yaml",
+                            limits=small)[1]
+    assert [d.code for d in deep_block] == ["document_too_deep"]
+    assert [d.code for d in parse_text("[" * 10 + "]" * 10, "f.json", limits=small)[1]] == ["document_too_deep"]
+    many = "\n".join(f"k{i}: {i}" for i in range(30))
+    assert [d.code for d in parse_text(many, "f.yaml", limits=small)[1]] == ["too_many_nodes"]
+    assert [d.code for d in parse_text(json.dumps(dict(enumerate(range(30)))), "f.json", limits=small)[1]] == [
+        "too_many_nodes"]
+    assert [d.code for d in parse_text("x" * 101, "f.yaml", limits=Limits(max_bytes=100))[1]] == ["document_too_large"]
+
+
+def test_aliases_are_bounded_in_rule_files_and_refused_in_applications() -> None:
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]\n" for i in range(8))
+    # 10**9 values once expanded; the top-level key whose expansion passes the bound is named
+    assert [(d.code, d.line, d.column) for d in parse_text(laughs, "f.yaml")[1]] == [("yaml_alias_limit", 5, 1)]
+    small = "a: &a [1, 2]\nb: *a\n"
+    assert _doc(small).data == {"a": [1, 2], "b": [1, 2]}
+    doc, diagnostics = parse_text(small, "f.yaml", limits=APPLICATION_LIMITS, kind="application")
+    assert doc is None and [(d.code, d.line, d.column) for d in diagnostics] == [("yaml_alias_refused", 2, 4)]
+
+
+@pytest.mark.parametrize(("text", "file", "code", "column"), [
+    ("a: 1e400\n", "f.yaml", "number_out_of_range", 4),
+    ("a: -1e400\n", "f.yaml", "number_out_of_range", 4),
+    ("a: !!float .nan\n", "f.yaml", "number_out_of_range", 4),
+    ("a: " + "9" * 400 + "\n", "f.yaml", "number_out_of_range", 4),
+    ("a: " + "9" * 5000 + "\n", "f.yaml", "number_out_of_range", 4),
+    ('{"a": 1e400}', "f.json", "number_out_of_range", 7),
+    ('{"a": ' + "9" * 5000 + "}", "f.json", "number_out_of_range", 7),
+    ('a: "x\\0y"\n', "f.yaml", "invalid_text", 4),
+    ('a: "\\ud800"\n', "f.yaml", "invalid_text", 4),
+    ('"\\0": 1\n', "f.yaml", "invalid_text", 1),
+    ('{"a": "x\\u0000"}', "f.json", "invalid_text", 7),
+    ('{"a": "\\udc00"}', "f.json", "invalid_text", 7),
+])
+def test_numbers_that_fit_no_double_and_unstorable_text_are_refused(text: str, file: str, code: str,
+                                                                    column: int) -> None:
+    assert _one_problem(text, file)[:3] == (code, 1, column)
+
+
+def test_minus_zero_is_read_as_zero() -> None:
+    for text, file in (("a: -0.0\n", "f.yaml"), ('{"a": -0.0}', "f.json")):
+        value = _doc(text, file).data["a"]
+        assert value == 0.0 and math.copysign(1.0, value) == 1.0
+
+
+def test_data_diagnostics_check_parsed_data_by_field() -> None:
+    data = {"a": [1.0, float("nan")], "b": {"c": 10 ** 400, "d": "x\x00"}, "e": float("inf")}
+    assert [(d.code, d.field) for d in data_diagnostics(data, "<request>")] == [
+        ("number_out_of_range", "a[1]"), ("number_out_of_range", "b.c"), ("invalid_text", "b.d"),
+        ("number_out_of_range", "e")]
+    deep: Any = 1
+    for _ in range(10_000):
+        deep = [deep]
+    assert [d.code for d in data_diagnostics(deep, "<request>")] == ["document_too_deep"]
+
+
+def test_unclosed_bracket_at_the_end_is_reported_where_it_opened() -> None:
+    assert _one_problem("a: 1\nb: [x, y\n\n\n")[:3] == ("yaml_syntax_error", 2, 4)
+    assert _one_problem('{\n  "a": [1,\n 2\n\n', "f.json")[:3] == ("json_syntax_error", 2, 8)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-be", "utf-32"])
+def test_unicode_files_with_a_byte_order_mark_are_read(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "f.yaml"
+    raw = "a: 涂料\n".encode(encoding)
+    if encoding == "utf-16-be":
+        raw = b"\xfe\xff" + raw
+    path.write_bytes(raw)
+    doc, diagnostics = read_document(path)
+    assert diagnostics == [] and doc is not None and doc.data == {"a": "涂料"}
+
+
+def test_utf16_without_a_byte_order_mark_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_bytes("a: 1\nb: 2\n".encode("utf-16-le"))
+    doc, diagnostics = read_document(path)
+    assert doc is None and diagnostics[0].code == "file_encoding_error" and "UTF-16" in diagnostics[0].message
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    with path.open("wb") as f:
+        f.truncate(MAX_DOCUMENT_BYTES + 1)  # sparse: nothing to read, so a read would show in the answer
+    doc, diagnostics = read_document(path)
+    assert doc is None and [d.code for d in diagnostics] == ["document_too_large"]
+    assert f"{MAX_DOCUMENT_BYTES + 1:,}" in diagnostics[0].message
+
+
+def test_empty_application_hint_speaks_of_applications() -> None:
+    hint = parse_text("", "a.yaml", kind="application")[1][0].hint
+    assert hint is not None and "application" in hint

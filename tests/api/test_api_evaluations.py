@@ -176,7 +176,8 @@ def test_bad_applications_get_422_naming_the_field(client: TestClient, org: Org,
     # text no database can store, and numbers no unit conversion survives, are refused before evaluation
     (b'{"category": "coatings\\u0000", "product": {"model": "m"}}', "application/json", 422, "application_value_error"),
     (b'{"category": "\\ud800", "product": {"model": "m"}}', "application/json", 422, "application_value_error"),
-    (b'category: "\\0"\nproduct: {model: m}\nevidence: {}\n', "application/yaml", 422, "application_value_error"),
+    # the engine's reader refuses it in YAML, with its own code (the API's JSON check still says application_value_error)
+    (b'category: "\\0"\nproduct: {model: m}\nevidence: {}\n', "application/yaml", 422, "invalid_text"),
     (b'{"category": "coatings", "product": {"model": "m", "parameters": {"gloss_60": 1e300}}}', "application/json",
      422, "application_value_error"),
     (b"<application/>", "application/xml", 415, "unsupported_media_type"),

@@ -268,13 +268,13 @@ def test_a_unit_that_cannot_convert_is_shown_at_its_field(ui: Any, server: Serve
     assert any(d["field"] == "evidence.test_reports[0].results[3].unit" for d in body["diagnostics"])
     assert "unknown unit `bogus`" in ui.inner_text("#r1-azo_dyes_max-unit-other-error")
     assert ui.input_value("#r1-azo_dyes_max-unit-other") == "bogus"
-    # a real unit of another dimension: the check runs, the result is not accepted, and the field says why
+    # a real unit of another dimension: a mistake in the application too (not missing evidence), at the same field
     ui.fill("#r1-azo_dyes_max-unit-other", "m")
     status, body = submit(ui)
-    assert status == 200
-    assert ui.get_attribute("#outcome", "data-outcome") == "incomplete"
-    assert row(ui, "azo_dyes").get_attribute("data-verdict") == "not_acceptable"
-    assert "cannot be converted to `mg/kg`" in ui.inner_text("#r1-azo_dyes_max-unit-other-error")
+    assert status == 422
+    assert [(d["code"], d["field"]) for d in body["diagnostics"]] == [
+        ("application_unit_error", "evidence.test_reports[0].results[3].unit")]
+    assert "cannot convert to `mg/kg`" in ui.inner_text("#r1-azo_dyes_max-unit-other-error")
     assert ui.get_attribute("#r1-azo_dyes_max-unit-other", "aria-invalid") == "true"
 
 
