@@ -1,4 +1,4 @@
-"""The one build step pyproject.toml cannot say: compile the evaluation's hot modules with mypyc.
+"""The build steps pyproject.toml cannot say: compile the evaluation's hot modules with mypyc; ship the catalogue.
 
 `engine/compiler.py` (its plans become native classes) and `engine/evaluator.py` stay the source of truth and are
 installed too; engine/native.py loads the compiled modules only if they were built from those sources as they are
@@ -31,6 +31,7 @@ from typing import Any
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 SOURCES = [Path("engine") / "compiler.py", Path("engine") / "evaluator.py"]  # engine/native.py MODULES
@@ -39,6 +40,7 @@ WORK = HERE / "build" / "mypyc"          # mypyc's mypy config and cache (its C 
 CACHE = HERE / "build" / "greencert-ext"  # finished extensions, one folder per build key
 KEEP = 3                                  # build keys kept in CACHE (the newest)
 PURE = os.environ.get("GREENCERT_PURE_PYTHON") == "1"
+SHIPPED = ("catalogs", "rules")           # copied into the package as engine/shipped/<name> (engine.loader finds them)
 
 
 def _sha256(data: bytes) -> str:
@@ -190,9 +192,28 @@ class BuildExt(build_ext):
         shutil.copyfile(self._cached[ext.name], target)
 
 
+class BuildPy(build_py):
+    """The shipped catalogue and rule sets go into a built package as engine/shipped/catalogs and .../rules: a
+    non-editable install finds them there (engine.loader prefers a checkout's own catalogs/ and rules/, which an
+    editable install reads in place, so nothing is copied for one)."""
+
+    def run(self) -> None:
+        super().run()
+        if self.editable_mode:
+            return
+        for name in SHIPPED:
+            source = HERE / name
+            if not source.is_dir():
+                raise SystemExit(f"greencert: `{name}/` is missing from the source tree; a package without the "
+                                 "shipped catalogue and rule sets would not work")
+            target = Path(self.build_lib) / "engine" / "shipped" / name
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
+
+
 if PURE:
     RECORD.unlink(missing_ok=True)
 # Until build_ext runs, one placeholder: setuptools must know there are extensions (so that `build` runs build_ext
 # and the wheel is tagged for this platform), but which ones is mypyc's answer, asked only when they are built.
 setup(ext_modules=[] if PURE else [Extension("engine.compiler", sources=[str(SOURCES[0])])],
-      cmdclass={"build_ext": BuildExt})
+      cmdclass={"build_ext": BuildExt, "build_py": BuildPy})

@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Any
 
-__all__ = ["register"]
+__all__ = ["arguments"]
 
 _EVENT_KINDS = ("surveillance_recorded", "suspended", "restored", "revoked", "cancelled", "scope_extended",
                 "scope_reduced", "converted", "expired")
@@ -179,12 +179,12 @@ def cmd_due(args: argparse.Namespace) -> int:
     return _run(args, work)
 
 
-def register(sub: Any) -> None:
+def arguments(group: argparse.ArgumentParser) -> None:
+    """Add `certificates`' sub-commands to its parser (greencert_cli/main.py composes the command line)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--key", help="the API key to act as (default GREENCERT_API_KEY)")
     common.add_argument("--database-url", help="the service's database (default GREENCERT_DATABASE_URL)")
     common.add_argument("--format", choices=("text", "json"), default="text")
-    group = sub.add_parser("certificates", help="issue certificates, record their life, check them")
     cmds = group.add_subparsers(dest="certificates_command", required=True)
 
     p = cmds.add_parser("issue", parents=[common], help="issue a certificate from a granted binding evaluation")
@@ -196,7 +196,7 @@ def register(sub: Any) -> None:
     p.add_argument("--on", type=_date, help="issue date (default today)")
     p.add_argument("--prefix", help="number prefix (default GREENCERT_CERTIFICATE_PREFIX or the organisation)")
     p.add_argument("--idempotency-key", help="a retry with the same key answers the first certificate")
-    p.set_defaults(func=cmd_issue)
+    p.set_defaults(run="api.certificate_commands:cmd_issue")
 
     p = cmds.add_parser("event", parents=[common], help="record an event of a certificate (append-only)")
     p.add_argument("number")
@@ -208,20 +208,20 @@ def register(sub: Any) -> None:
     p.add_argument("--model", action="append", help="scope reduction: a model removed (repeatable)")
     p.add_argument("--unit", action="append", help="scope reduction: a unit removed (repeatable)")
     p.add_argument("--idempotency-key")
-    p.set_defaults(func=cmd_event)
+    p.set_defaults(run="api.certificate_commands:cmd_event")
 
     p = cmds.add_parser("show", parents=[common], help="a certificate and its status on a day")
     p.add_argument("number")
     p.add_argument("--as-of", type=_date, help="the day (default today)")
     p.add_argument("--public", action="store_true", help="what the public check shows (no key needed)")
-    p.set_defaults(func=cmd_show)
+    p.set_defaults(run="api.certificate_commands:cmd_show")
 
     p = cmds.add_parser("list", parents=[common], help="your certificates (issued or held)")
     p.add_argument("--as-of", type=_date)
     p.add_argument("--limit", type=int, default=50)
-    p.set_defaults(func=cmd_list)
+    p.set_defaults(run="api.certificate_commands:cmd_list")
 
     p = cmds.add_parser("due", parents=[common], help="your work list: surveillance, suspensions, renewals")
     p.add_argument("--as-of", type=_date)
     p.add_argument("--within-days", type=int, default=30)
-    p.set_defaults(func=cmd_due)
+    p.set_defaults(run="api.certificate_commands:cmd_due")

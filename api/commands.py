@@ -1,4 +1,4 @@
-"""`greencert serve`, `greencert migrate` and `greencert keys create|list|revoke` (registered by engine.cli)."""
+"""`greencert serve`, `greencert migrate` and `greencert keys create|list|revoke` (their arguments: greencert_cli)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
-from .db import ROLES, Database
+from .db import Database
 from .settings import Settings, default_database_url
 
-__all__ = ["register"]
+__all__ = ["cmd_keys_create", "cmd_keys_list", "cmd_keys_revoke", "cmd_migrate", "cmd_serve"]
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -131,52 +130,3 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
         return 1
     print(f"revoked {key.id} ({key.role} of {key.organisation})")
     return 0
-
-
-def register(sub: Any) -> None:
-    """Add the service's commands to `greencert`'s sub-command parser."""
-    db_help = ("SQLAlchemy database URL, e.g. postgresql+psycopg://user@host/db (default: GREENCERT_DATABASE_URL "
-               f"from the environment or .env, else {default_database_url()}: one SQLite file per user, "
-               "in $XDG_DATA_HOME/greencert or ~/.local/share/greencert)")
-
-    p = sub.add_parser("serve", help="run the HTTP API (uvicorn) on the shipped rule sets")
-    p.add_argument("--host", help="address to listen on (default 127.0.0.1, or GREENCERT_HOST)")
-    p.add_argument("--port", type=int, help="port (default 8000, or GREENCERT_PORT)")
-    p.add_argument("--workers", type=int, help="worker processes (default 1, or GREENCERT_WORKERS)")
-    p.add_argument("--database-url", help=db_help)
-    p.add_argument("--rules", type=Path, action="append", help="rule-set folder(s) instead of the shipped rules/")
-    p.add_argument("--overlay", type=Path, action="append",
-                   help="overlay folder(s): a certification body's own limits (or GREENCERT_OVERLAY_DIRS)")
-    p.add_argument("--overlay-organisation", metavar="ORG",
-                   help="the organisation owning the overlays: only its keys (and the operator's) read and evaluate "
-                        "with them (or GREENCERT_OVERLAY_ORGANISATION; required with --overlay)")
-    p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
-    p.set_defaults(func=cmd_serve)
-
-    p = sub.add_parser("migrate", help="bring the database schema up to date (the server also does this on start)")
-    p.add_argument("--database-url", help=db_help)
-    p.set_defaults(func=cmd_migrate)
-
-    keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
-    p = keys.add_parser("create", help="create a key and print its token (shown once)")
-    p.add_argument("--organisation", "--org", required=True)
-    p.add_argument("--role", required=True, choices=ROLES,
-                   help="an administrator manages its own organisation's keys over HTTP; an operator (made only "
-                        "here) every organisation's")
-    p.add_argument("--name", help="a note to recognise the key by")
-    p.add_argument("--database-url", help=db_help)
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p.set_defaults(func=cmd_keys_create)
-    p = keys.add_parser("list", help="list keys (never their tokens)")
-    p.add_argument("--organisation", "--org")
-    p.add_argument("--database-url", help=db_help)
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p.set_defaults(func=cmd_keys_list)
-    p = keys.add_parser("revoke", help="revoke a key by its id")
-    p.add_argument("key_id")
-    p.add_argument("--database-url", help=db_help)
-    p.set_defaults(func=cmd_keys_revoke)
-
-    from .certificate_commands import register as register_certificates  # cheap: it imports nothing heavy
-
-    register_certificates(sub)

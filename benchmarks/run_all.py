@@ -335,6 +335,13 @@ def render(runs: dict[str, dict[str, Any]], info: dict[str, Any], args: argparse
         med = st["summary"]["process_wall_s"]["median"]
         out.append(f"| startup < 1 s (whole catalogue, cold process, median) | {med:.2f} s | "
                    f"{_verdict(med, 1.0, higher_is_better=False, unit=' s')} |")
+    cli = _cli_startup()
+    if cli and "after" in cli:
+        hx, ck = cli["after"]["targets"]["help_vs_bare"], cli["after"]["targets"]["check_cpu_s"]
+        out.append(f"| `greencert --help` within {hx['target']:.0f}x of `python -c pass` (cold process, wall, median) | "
+                   f"{hx['measured']:.1f}x | {_verdict(hx['measured'], hx['target'], higher_is_better=False, unit='x')} |")
+        out.append(f"| `greencert check` on an example < {ck['target']:.0f} s of CPU (cold process, median) | "
+                   f"{ck['measured']:.2f} s | {_verdict(ck['measured'], ck['target'], higher_is_better=False, unit=' s')} |")
     if api:
         for x in api["runs"]:
             lat = x["latency"]
@@ -361,6 +368,8 @@ def render(runs: dict[str, dict[str, Any]], info: dict[str, Any], args: argparse
         out += _scaling_section(runs["scaling"], sc, plots)
     if st:
         out += _startup_section(runs["startup"], st, plots)
+    if cli:
+        out += _cli_startup_section(cli)
     if api:
         out += _api_section(runs["api"], api, plots)
     if mem:
@@ -538,6 +547,39 @@ def _startup_section(part: dict[str, Any], r: dict[str, Any], plots: dict[str, s
                 "| cost (inclusive) | share |", "|---|---:|"] + _bucket_lines(prof["buckets"]) + [""]
     if "startup" in plots:
         out += [f"![startup]({plots['startup']})", ""]
+    return out
+
+
+def _cli_startup() -> dict[str, Any] | None:
+    """`benchmarks/startup.py --cli --record before|after`'s figures (committed next to it), if any."""
+    path = BENCH / "startup_cli.json"
+    return dict(json.loads(path.read_text(encoding="utf-8"))) if path.exists() else None
+
+
+def _cli_startup_section(cli: dict[str, Any]) -> list[str]:
+    """The commands as a user runs them, before and after issue 19's start-up work, each next to `python -c pass`
+    measured in the same run."""
+    kept = [k for k in ("before", "after") if k in cli]
+    out = ["### The command line, as a user runs it", "",
+           "`benchmarks/startup.py --cli`: each command a new process started from the shell's point of view (the "
+           "console script `greencert`, in the checkout), several runs in turns, medians; CPU is the process's user + "
+           "system time; `x` is the ratio to `python -c pass` measured in the same run. Run with "
+           "GREENCERT_PURE_PYTHON=1 (the sources, not the mypyc build) and a warm units cache.", ""]
+    for k in kept:
+        r = cli[k]
+        lb, la = r["load_before"][0], r["load_after"][0]
+        note = f"load average {lb:.2f} before, {la:.2f} after" + (" — **measured under load**" if lb >= QUIET_LOAD else "")
+        out.append(f"- **{k}**: {r.get('note') or ''} ({r['runs']} runs per command; {note})")
+    out += ["", "| command | " + " | ".join(f"{k}: wall | {k}: CPU" for k in kept) + " |",
+            "|---|" + "---:|---:|" * len(kept)]
+    for name in cli[kept[0]]["commands"]:
+        cells = []
+        for k in kept:
+            c = cli[k]["commands"].get(name)
+            cells += ([f"{c['wall_s'] * 1000:,.0f} ms ({c['wall_x']:.1f}x)",
+                       f"{c['cpu_s'] * 1000:,.0f} ms ({c['cpu_x']:.1f}x)"] if c else ["—", "—"])
+        out.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    out.append("")
     return out
 
 

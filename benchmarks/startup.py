@@ -1,4 +1,5 @@
-"""Startup: a cold process loads, validates and compiles the whole shipped catalogue; timed by phase over several runs."""
+"""Startup: a cold process loads, validates and compiles the whole shipped catalogue; timed by phase over several runs.
+With --cli: the wall and CPU time of `greencert` commands as a user runs them, next to a bare interpreter."""
 
 # Each run is a new Python process (bytecode caches and the OS file cache are warm, as on a restarted
 # server). Inside it: importing the engine, `Repository.load` (YAML read with locations, JSON Schema
@@ -6,6 +7,13 @@
 # `compile_all` (every rule set compiled to durable-rules). Outside it: the wall time from spawning the
 # process to its exit, which adds the interpreter's own start and exit.
 # Run: .venv/bin/python benchmarks/startup.py [--runs 7] [--json-out FILE]
+#
+# --cli: each command a new process, as typed at a shell (the console script `greencert` of this interpreter's
+# environment, from the checkout), repeated --runs times in turns, the median printed next to `python -c pass`
+# measured in the same run, with the ratios. Wall: spawn to exit; CPU: the child's user + system time (wait4's
+# resource usage, which counts its own children too). --record before|after keeps the figures in
+# benchmarks/startup_cli.json, from which benchmarks/run_all.py writes BENCHMARKS.md's table.
+# Run: .venv/bin/python benchmarks/startup.py --cli [--runs 7] [--record after]
 
 from __future__ import annotations
 
@@ -25,6 +33,16 @@ ROOT = Path(__file__).resolve().parent.parent
 __all__ = ["CHILD", "run", "main"]
 
 TARGET_S = 1.0
+CLI_RECORD = ROOT / "benchmarks" / "startup_cli.json"
+# the commands timed by --cli (`greencert` is the console script); the example is one a user would try first
+CLI_COMMANDS: dict[str, list[str]] = {
+    "python -c pass": ["{python}", "-c", "pass"],
+    "greencert --help": ["{greencert}", "--help"],
+    "greencert validate": ["{greencert}", "validate"],
+    "greencert check examples/coatings/granted.yaml": ["{greencert}", "check", "examples/coatings/granted.yaml",
+                                                       "--as-of", "2026-11-01"],
+}
+CLI_TARGETS = {"help_vs_bare": 3.0, "check_cpu_s": 1.0}  # --help within 3x of the bare interpreter; check < 1 s CPU
 # Named costs in a py-spy profile of one cold run (inclusive)
 BUCKETS: dict[str, tuple[str, ...]] = {
     "importing the engine (all modules)": ("<module> (engine/__init__.py",),
@@ -68,6 +86,63 @@ def one_run() -> dict[str, Any]:
     return data
 
 
+def _timed(cmd: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one new process running `cmd` to its end (its output discarded)."""
+    w0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - w0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1, 2):  # check's outcome codes: granted 0, refused 1, incomplete 2
+        raise RuntimeError(f"`{' '.join(cmd)}` exited {proc.returncode}: {err.decode()[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def run_cli(runs: int, greencert: Path) -> dict[str, Any]:
+    """Each command `runs` times, in turns (so that a change of load touches them all alike); medians and ratios."""
+    load_before = os.getloadavg()
+    cmds = {name: [a.format(python=sys.executable, greencert=greencert) for a in argv]
+            for name, argv in CLI_COMMANDS.items()}
+    for cmd in cmds.values():  # once each untimed: bytecode written, files in the OS cache
+        _timed(cmd)
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in cmds}
+    for _ in range(runs):
+        for name, cmd in cmds.items():
+            samples[name].append(_timed(cmd))
+    bare = "python -c pass"
+    out: dict[str, Any] = {}
+    for name, pairs in samples.items():
+        wall, cpu = statistics.median(w for w, _ in pairs), statistics.median(c for _, c in pairs)
+        out[name] = {"wall_s": wall, "cpu_s": cpu, "wall_min_s": min(w for w, _ in pairs),
+                     "cpu_min_s": min(c for _, c in pairs)}
+    for r in out.values():
+        r["wall_x"] = r["wall_s"] / out[bare]["wall_s"]
+        r["cpu_x"] = r["cpu_s"] / out[bare]["cpu_s"]
+    help_x = out["greencert --help"]["wall_x"]
+    check_cpu = out["greencert check examples/coatings/granted.yaml"]["cpu_s"]
+    return {"runs": runs, "commands": out, "python": sys.version.split()[0],
+            "targets": {"help_vs_bare": {"target": CLI_TARGETS["help_vs_bare"], "measured": help_x,
+                                         "met": help_x <= CLI_TARGETS["help_vs_bare"]},
+                        "check_cpu_s": {"target": CLI_TARGETS["check_cpu_s"], "measured": check_cpu,
+                                        "met": check_cpu < CLI_TARGETS["check_cpu_s"]}},
+            "load_before": load_before, "load_after": os.getloadavg()}
+
+
+def print_cli(r: dict[str, Any]) -> None:
+    print(f"{r['runs']} cold processes per command, medians (Python {r['python']}; load average "
+          f"{r['load_before'][0]:.2f} before, {r['load_after'][0]:.2f} after)")
+    print(f"{'command':<48} {'wall':>8} {'CPU':>8} {'wall x':>7} {'CPU x':>7}")
+    for name, c in r["commands"].items():
+        print(f"{name:<48} {c['wall_s'] * 1000:6.0f}ms {c['cpu_s'] * 1000:6.0f}ms {c['wall_x']:6.1f}x {c['cpu_x']:6.1f}x")
+    t = r["targets"]
+    print(f"target: --help within {t['help_vs_bare']['target']:.0f}x of `python -c pass` (wall): "
+          f"{t['help_vs_bare']['measured']:.1f}x, {'met' if t['help_vs_bare']['met'] else 'MISSED'}")
+    print(f"target: check under {t['check_cpu_s']['target']:.0f} s of CPU: {t['check_cpu_s']['measured']:.2f} s, "
+          f"{'met' if t['check_cpu_s']['met'] else 'MISSED'}")
+
+
 def profile(out: Path) -> dict[str, Any]:
     """py-spy over one more cold run, sampled at 1 kHz (Python frames)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -101,9 +176,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--json-out", type=Path)
     parser.add_argument("--profile", type=Path, help="also profile one cold run with py-spy; raw stacks to this file")
+    parser.add_argument("--cli", action="store_true",
+                        help="time `greencert --help`, `validate` and `check` as a user runs them, next to `python -c pass`")
+    parser.add_argument("--greencert", type=Path, default=Path(sys.executable).parent / "greencert",
+                        help="the console script to time (default: the one next to this interpreter)")
+    parser.add_argument("--record", choices=("before", "after"),
+                        help=f"with --cli: keep the figures in {CLI_RECORD.relative_to(ROOT)} under this name")
+    parser.add_argument("--note", help="with --record: what was measured (e.g. the commit)")
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be positive")
+    if args.cli:
+        r = run_cli(args.runs, args.greencert)
+        print_cli(r)
+        if args.json_out:
+            args.json_out.write_text(json.dumps(r, indent=2), encoding="utf-8")
+        if args.record:
+            kept = json.loads(CLI_RECORD.read_text(encoding="utf-8")) if CLI_RECORD.exists() else {}
+            kept[args.record] = {**r, "note": args.note or ""}
+            CLI_RECORD.write_text(json.dumps(kept, indent=2) + "\n", encoding="utf-8")
+        return 0
     r = run(args.runs)
     if args.profile:
         r["profile"] = profile(args.profile)

@@ -1,14 +1,13 @@
-"""The `greencert` command line: validate rule files, check an application, list the catalogue."""
+"""The engine's commands of `greencert` (validate, check, catalog); greencert_cli composes the command line."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +23,10 @@ from .overlays import apply_overlays
 from .report import print_decision
 from .repository import Repository
 
-__all__ = ["main", "EXIT_CODES"]
+__all__ = ["EXIT_CODES", "cmd_catalog", "cmd_check", "cmd_validate", "main"]
 
 # Exit codes: one per outcome, then invalid input. Scripts can branch on them.
 EXIT_CODES = {"granted": 0, "refused": 1, "incomplete": 2, "invalid": 3}
-
-# Commands contributed by other parts of the project; each module has `register(subparsers)`.
-_EXTENSIONS = ("api.commands", "engine.bdd.commands")
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}` is not a date (write YYYY-MM-DD)") from None
-
 
 def _print_diagnostics(diags: Sequence[Diagnostic], fmt: str, out: Any = None) -> None:
     out = out or sys.stderr
@@ -296,55 +284,12 @@ def _print_provenance(repo: Repository, fmt: str, console: Console | None = None
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="greencert", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("validate", help="validate catalogue and rule-set files; exit 1 on any problem")
-    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the shipped catalogs/ and rules/)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--overlay", type=Path, action="append", help="overlay folder(s) to validate against the rule sets")
-    p.set_defaults(func=cmd_validate)
-
-    p = sub.add_parser("check", help="evaluate an application (YAML or JSON) and print the decision")
-    p.add_argument("application", type=Path)
-    p.add_argument("--as-of", type=_date, help="evaluation date, YYYY-MM-DD (default: today)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--rules", type=Path, action="append", help="rule-set folder(s) instead of the shipped rules/")
-    p.add_argument("--overlay", type=Path, action="append",
-                   help="overlay folder(s) with a certification body's own limits (env GREENCERT_OVERLAY_DIRS)")
-    p.add_argument("--self-check", action="store_true", help="mark the decision non-binding (manufacturer self-check)")
-    p.add_argument("--color", action=argparse.BooleanOptionalAction, default=None, help="force colours on or off")
-    p.set_defaults(func=cmd_check)
-
-    p = sub.add_parser("catalog", help="list the categories and their editions")
-    p.add_argument("--as-of", type=_date, help="mark the editions accepted on this date")
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--rules", type=Path, action="append", help="rule-set folder(s) instead of the shipped rules/")
-    p.add_argument("--overlay", type=Path, action="append", help="overlay folder(s)")
-    p.add_argument("--provenance", action="store_true",
-                   help="count the limits and grade bands by the strength of their source, and the missing ones")
-    p.set_defaults(func=cmd_catalog)
-
-    for name in _EXTENSIONS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name and name.startswith(e.name):
-                continue  # that part of the project is not installed
-            raise
-        register: Callable[[Any], None] = module.register
-        register(sub)
-    return parser
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        code: int = args.func(args)
-    except BrokenPipeError:  # pragma: no cover - `greencert ... | head`
-        return 0
-    return code
+    """Compatibility only: the console script of an install made before greencert_cli existed (`engine.cli:main`;
+    `pip install -e .` again writes the new one) and `python -m engine.cli` run greencert_cli's command line."""
+    from greencert_cli import main as composed
+
+    return composed(argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

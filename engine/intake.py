@@ -14,7 +14,7 @@ from .compiler import CompiledRuleSet
 from .diagnostics import Diagnostic, did_you_mean
 from .models import Category
 from .schema_check import field_path, schema_diagnostics
-from .units import UnitError, parse_unit
+from .units import UnitError, check_unit
 from .yamlsource import Pointer, SourceDocument, parse_text, read_document
 
 __all__ = ["parse_application", "read_application", "application_from_data", "check_references", "resolve_unit"]
@@ -184,7 +184,7 @@ def _check_result(doc: SourceDocument, r: Any, ind: Any, path: Pointer) -> Itera
                         f"the indicator is measured in `{ind.unit}`")
         else:
             try:
-                parse_unit(r.unit)
+                check_unit(r.unit)
             except UnitError:
                 yield _diag(doc, "application_unit_error", f"unknown unit `{r.unit}`", path + ("unit",),
                             f"the indicator is measured in `{ind.unit}`")

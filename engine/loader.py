@@ -28,7 +28,7 @@ from .models import (
     SchemeFile,
 )
 from .schema_check import schema_diagnostics
-from .units import IncompatibleUnits, UnitError, conversion, parse_unit
+from .units import IncompatibleUnits, UnitError, check_unit, conversion
 from .yamlsource import Pointer, SourceDocument, read_document
 
 __all__ = [
@@ -37,15 +37,26 @@ __all__ = [
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# the copies of catalogs/ and rules/ that a built (non-editable) package carries (setup.py's build_py)
+SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
 _SUFFIXES = (".yaml", ".yml", ".json")
 
 
+def _shipped(name: str) -> Path:
+    """The shipped `catalogs` or `rules`: the checkout's own (a source tree, or an editable install) when this
+    engine runs from one, else the copy inside the installed package."""
+    checkout = PROJECT_ROOT / name
+    if (PROJECT_ROOT / "pyproject.toml").is_file() and checkout.is_dir():
+        return checkout
+    return SHIPPED_DIR / name
+
+
 def default_catalog_dir() -> Path:
-    return Path(os.environ.get("GREENCERT_CATALOG_DIR", PROJECT_ROOT / "catalogs"))
+    return Path(os.environ.get("GREENCERT_CATALOG_DIR") or _shipped("catalogs"))
 
 
 def default_rules_dir() -> Path:
-    return Path(os.environ.get("GREENCERT_RULES_DIR", PROJECT_ROOT / "rules"))
+    return Path(os.environ.get("GREENCERT_RULES_DIR") or _shipped("rules"))
 
 
 @dataclass(frozen=True)
@@ -329,7 +340,7 @@ def _check_unit(doc: SourceDocument, unit: str | None, path: Pointer, code: str)
     if unit is None:
         return []
     try:
-        parse_unit(unit)
+        check_unit(unit)
     except UnitError:
         return [doc.diagnostic(code, f"unknown unit `{unit}`", path,
                                hint="write units as pint understands them, e.g. `mg/kg`, `mg/m^3`, `%`, `kgce/m^2`")]
@@ -579,7 +590,7 @@ def _check_requirement(doc: SourceDocument, req: Any, indicator: Any, path: Poin
                              f"`{indicator.id}`", path + ("eq",), hint=did_you_mean(str(req.value), indicator.choices))
     if indicator.kind == "quantity" and req.unit is not None:
         try:
-            parse_unit(req.unit)
+            check_unit(req.unit)
         except UnitError:
             yield doc.diagnostic("rules_unit_error", f"unknown unit `{req.unit}`", path + ("unit",),
                                  hint=f"the indicator is measured in `{indicator.unit}`")

@@ -65,10 +65,11 @@ SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     root.mkdir()
-    for name in ("setup.py", "pyproject.toml", "README.md"):
+    for name in ("setup.py", "pyproject.toml", "README.md", "MANIFEST.in"):
         shutil.copy2(PROJECT_ROOT / name, root / name)
-    ignore = shutil.ignore_patterns("*.so", "*.pyd", "__pycache__", "_evaluator_build.json")
-    for package in ("engine", "api"):
+    ignore = shutil.ignore_patterns("*.so", "*.pyd", "__pycache__", "_evaluator_build.json", "shipped")
+    # the packages, and the catalogue and rule sets a built package carries (setup.py's build_py)
+    for package in ("engine", "api", "greencert_cli", "catalogs", "rules"):
         shutil.copytree(PROJECT_ROOT / package, root / package, ignore=ignore)
     fake = tmp_path / "fake" / "mypyc"
     fake.mkdir(parents=True)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from test_broken_rules import CORPUS, expectations
 
-from engine.cli import main
 from engine.loader import PROJECT_ROOT
+from greencert_cli import main
 
 GREENCERT = PROJECT_ROOT / ".venv" / "bin" / "greencert"
 LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<column>\d+): (?P<code>[a-z_]+): (?P<message>.+)$")

@@ -1,4 +1,5 @@
-"""`greencert features`: run the Gherkin features (pytest in a subprocess) and report criterion coverage."""
+"""`greencert features` (its arguments: greencert_cli): run the Gherkin features (pytest in a subprocess) and report
+criterion coverage."""
 
 from __future__ import annotations
 
@@ -14,28 +15,12 @@ from typing import Any
 from ..loader import PROJECT_ROOT, default_catalog_dir, default_rules_dir
 from .coverage import ENV_COVERAGE, ENV_FEATURES, ENV_PATHS, render_text
 
-__all__ = ["EXIT_CODES", "register", "run_features"]
+__all__ = ["DEFAULT_OUTPUT", "EXIT_CODES", "cmd_features", "run_features"]
 
 # 0: every scenario passed (and, with --coverage, every rule set is fully covered)
 EXIT_CODES = {"ok": 0, "failed": 1, "not_covered": 2, "invalid": 3}
 DEFAULT_OUTPUT = Path(".greencert") / "bdd-coverage.json"
 _BINDING = PROJECT_ROOT / "features" / "test_gherkin_features.py"
-
-
-def register(subparsers: Any) -> None:
-    p = subparsers.add_parser(
-        "features", help="run the Gherkin features of the rule sets; with --coverage, report the criteria, basic "
-                         "requirements and labels no scenario exercises (exit 2 when a rule set is not fully covered)")
-    p.add_argument("paths", nargs="*", type=Path, help="feature files or folders (default: the project's features/)")
-    p.add_argument("--coverage", action="store_true", help="report criterion coverage per rule set")
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--rules", type=Path, action="append", help="rule-set folder(s) instead of the shipped rules/")
-    p.add_argument("--catalog", type=Path, action="append",
-                   help="catalogue folder(s) or file(s) instead of the shipped catalogs/")
-    p.add_argument("--output", type=Path, help=f"where to write the coverage file (default with --coverage: "
-                                               f"{DEFAULT_OUTPUT})")
-    p.add_argument("-k", dest="keyword", help="only scenarios whose name matches this pytest -k expression")
-    p.set_defaults(func=cmd_features)
 
 
 def _rule_paths(args: argparse.Namespace) -> list[Path] | None:

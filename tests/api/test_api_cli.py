@@ -11,7 +11,7 @@ from api_support import BACKENDS, database_url_for
 from fastapi.testclient import TestClient
 
 from api import Settings, create_app
-from engine.cli import main
+from greencert_cli import main
 
 
 @pytest.fixture(params=BACKENDS)

@@ -1,0 +1,186 @@
+"""The `greencert` command line: validate rule files, check an application, list the catalogue."""
+
+# The composition: every command's name, help and arguments are here, its implementation (`run`, a
+# "module:function" name) in its own layer: engine/cli.py, api/commands.py, engine/bdd/commands.py. Only the
+# arguments of the command named on the command line are built, and only its implementation is imported, so that
+# `greencert --help` imports argparse and this module, and `greencert check` never imports FastAPI or SQLAlchemy.
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import sys
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["COMMANDS", "Command", "build_parser", "main"]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One sub-command: its one-line help, and a function adding its arguments (and `run`) to its parser."""
+
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a date (write YYYY-MM-DD)") from None
+
+
+# --- engine (engine/cli.py) ---------------------------------------------------------------------------------------
+
+def _validate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the shipped catalogs/ and rules/)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--overlay", type=Path, action="append", help="overlay folder(s) to validate against the rule sets")
+    p.set_defaults(run="engine.cli:cmd_validate")
+
+
+def _check(p: argparse.ArgumentParser) -> None:
+    p.add_argument("application", type=Path)
+    p.add_argument("--as-of", type=_date, help="evaluation date, YYYY-MM-DD (default: today)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--rules", type=Path, action="append", help="rule-set folder(s) instead of the shipped rules/")
+    p.add_argument("--overlay", type=Path, action="append",
+                   help="overlay folder(s) with a certification body's own limits (env GREENCERT_OVERLAY_DIRS)")
+    p.add_argument("--self-check", action="store_true", help="mark the decision non-binding (manufacturer self-check)")
+    p.add_argument("--color", action=argparse.BooleanOptionalAction, default=None, help="force colours on or off")
+    p.set_defaults(run="engine.cli:cmd_check")
+
+
+def _catalog(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", type=_date, help="mark the editions accepted on this date")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--rules", type=Path, action="append", help="rule-set folder(s) instead of the shipped rules/")
+    p.add_argument("--overlay", type=Path, action="append", help="overlay folder(s)")
+    p.add_argument("--provenance", action="store_true",
+                   help="count the limits and grade bands by the strength of their source, and the missing ones")
+    p.set_defaults(run="engine.cli:cmd_catalog")
+
+
+# --- the BDD kit (engine/bdd/commands.py) -------------------------------------------------------------------------
+
+def _features(p: argparse.ArgumentParser) -> None:
+    from engine.bdd.commands import DEFAULT_OUTPUT
+
+    p.add_argument("paths", nargs="*", type=Path, help="feature files or folders (default: the project's features/)")
+    p.add_argument("--coverage", action="store_true", help="report criterion coverage per rule set")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--rules", type=Path, action="append", help="rule-set folder(s) instead of the shipped rules/")
+    p.add_argument("--catalog", type=Path, action="append",
+                   help="catalogue folder(s) or file(s) instead of the shipped catalogs/")
+    p.add_argument("--output", type=Path, help=f"where to write the coverage file (default with --coverage: "
+                                               f"{DEFAULT_OUTPUT})")
+    p.add_argument("-k", dest="keyword", help="only scenarios whose name matches this pytest -k expression")
+    p.set_defaults(run="engine.bdd.commands:cmd_features")
+
+
+# --- the service (api/commands.py) --------------------------------------------------------------------------------
+
+def _db_help() -> str:
+    from api.settings import default_database_url
+
+    return ("SQLAlchemy database URL, e.g. postgresql+psycopg://user@host/db (default: GREENCERT_DATABASE_URL "
+            f"from the environment or .env, else {default_database_url()}: one SQLite file per user, "
+            "in $XDG_DATA_HOME/greencert or ~/.local/share/greencert)")
+
+
+def _serve(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1, or GREENCERT_HOST)")
+    p.add_argument("--port", type=int, help="port (default 8000, or GREENCERT_PORT)")
+    p.add_argument("--workers", type=int, help="worker processes (default 1, or GREENCERT_WORKERS)")
+    p.add_argument("--database-url", help=_db_help())
+    p.add_argument("--rules", type=Path, action="append", help="rule-set folder(s) instead of the shipped rules/")
+    p.add_argument("--overlay", type=Path, action="append",
+                   help="overlay folder(s): a certification body's own limits (or GREENCERT_OVERLAY_DIRS)")
+    p.add_argument("--overlay-organisation", metavar="ORG",
+                   help="the organisation owning the overlays: only its keys (and the operator's) read and evaluate "
+                        "with them (or GREENCERT_OVERLAY_ORGANISATION; required with --overlay)")
+    p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.set_defaults(run="api.commands:cmd_serve")
+
+
+def _migrate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--database-url", help=_db_help())
+    p.set_defaults(run="api.commands:cmd_migrate")
+
+
+def _keys(parser: argparse.ArgumentParser) -> None:
+    from api.db import ROLES
+
+    db_help = _db_help()
+    keys = parser.add_subparsers(dest="keys_command", required=True)
+    p = keys.add_parser("create", help="create a key and print its token (shown once)")
+    p.add_argument("--organisation", "--org", required=True)
+    p.add_argument("--role", required=True, choices=ROLES,
+                   help="an administrator manages its own organisation's keys over HTTP; an operator (made only "
+                        "here) every organisation's")
+    p.add_argument("--name", help="a note to recognise the key by")
+    p.add_argument("--database-url", help=db_help)
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(run="api.commands:cmd_keys_create")
+    p = keys.add_parser("list", help="list keys (never their tokens)")
+    p.add_argument("--organisation", "--org")
+    p.add_argument("--database-url", help=db_help)
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(run="api.commands:cmd_keys_list")
+    p = keys.add_parser("revoke", help="revoke a key by its id")
+    p.add_argument("key_id")
+    p.add_argument("--database-url", help=db_help)
+    p.set_defaults(run="api.commands:cmd_keys_revoke")
+
+
+def _certificates(p: argparse.ArgumentParser) -> None:
+    from api.certificate_commands import arguments
+
+    arguments(p)
+
+
+COMMANDS: dict[str, Command] = {
+    "validate": Command("validate catalogue and rule-set files; exit 1 on any problem", _validate),
+    "check": Command("evaluate an application (YAML or JSON) and print the decision", _check),
+    "catalog": Command("list the categories and their editions", _catalog),
+    "serve": Command("run the HTTP API (uvicorn) on the shipped rule sets", _serve),
+    "migrate": Command("bring the database schema up to date (the server also does this on start)", _migrate),
+    "keys": Command("manage API keys", _keys),
+    "certificates": Command("issue certificates, record their life, check them", _certificates),
+    "features": Command("run the Gherkin features of the rule sets; with --coverage, report the criteria, basic "
+                        "requirements and labels no scenario exercises (exit 2 when a rule set is not fully covered)",
+                        _features),
+}
+
+
+def build_parser(only: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with `only`, every command is listed but only those commands' arguments are built (building
+    them may import their layer, e.g. the service's settings for the default database's name)."""
+    parser = argparse.ArgumentParser(prog="greencert", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, command in COMMANDS.items():
+        p = sub.add_parser(name, help=command.help)
+        if only is None or name in only:
+            command.arguments(p)
+    return parser
+
+
+def _implementation(run: str) -> Callable[[argparse.Namespace], int]:
+    module, _, function = run.partition(":")
+    implementation: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module), function)
+    return implementation
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # the command is the first word that is not an option (`greencert` itself has no option taking a value)
+    named = next((a for a in argv if not a.startswith("-")), None)
+    args = build_parser([named] if named in COMMANDS else []).parse_args(argv)
+    try:
+        code: int = _implementation(args.run)(args)
+    except BrokenPipeError:  # pragma: no cover - `greencert ... | head`
+        return 0
+    return code
