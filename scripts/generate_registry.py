@@ -122,7 +122,7 @@ def generate(database_url: str, n: int, *, seed: int = 1, bodies: int = 100, iss
             region = rng.choice(REGIONS)
             on = issue_from + dt.timedelta(days=rng.randrange(span + 1))
             model = f"{bases[category]['product']['model']} G{seed}-{i:06d}"
-            data = _with_model(bases[category], model, f"GEN-{seed}-{i:06d}", f"Manufacturer of {holder}",
+            data = _with_model(bases[category], model, f"GEN-{seed}-{i:06d}", f"Manufacturer {holder[7:]} Co., Ltd.",
                                f"{region} plant {rng.randrange(1, 4)}")
             app, doc, diags = application_from_data(data)
             if app is None or diags:
