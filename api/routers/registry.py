@@ -101,8 +101,10 @@ def create_draw(payload: DrawIn, services: ServicesDep, principal: Certification
     return registry.draw_view(services.db, row)
 
 
-@router.post("/{draw_id}/checks", status_code=201, responses={409: {"description": "not in the draw, or the log refuses the surveillance event"},
-                                                            **responses(404, 422)},
+_CHECK_409 = {"description": "not in the draw, or the log refuses the surveillance event"}
+
+
+@router.post("/{draw_id}/checks", status_code=201, responses={409: _CHECK_409, **responses(404, 422)},
              summary="Record a drawn certificate's spot check: a surveillance event resting on its evaluation")
 def record_check(draw_id: DrawId, payload: CheckIn, services: ServicesDep, principal: CertificationBody,
                  today: TodayDep) -> dict[str, Any]:
