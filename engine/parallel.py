@@ -120,9 +120,10 @@ def _failed(index: int, e: Exception) -> ItemResult:
 _worker_repo: Repository | None = None
 
 
-def _init_worker(paths: Sequence[str] | None) -> None:
+def _init_worker(paths: Sequence[str] | None, overlay_dirs: Sequence[str] = ()) -> None:
     global _worker_repo
-    _worker_repo = Repository.load([Path(p) for p in paths] if paths is not None else None)
+    _worker_repo = Repository.load([Path(p) for p in paths] if paths is not None else None,
+                                   [Path(p) for p in overlay_dirs])
     _worker_repo.compile_all()
 
 
@@ -146,11 +147,12 @@ class ParallelEvaluator:
     `workers=0` evaluates in this process (same results, no pool), which is what small batches want."""
 
     def __init__(self, workers: int | None = None, *, paths: Sequence[Path] | None = None,
-                 start_method: str = "spawn", chunk_size: int | None = None):
+                 start_method: str = "spawn", chunk_size: int | None = None, overlay_dirs: Sequence[Path] = ()):
         if start_method not in ("spawn", "forkserver"):
             raise ValueError(f"start method `{start_method}` is not allowed: use `spawn` or `forkserver`")
         self.workers = max(0, workers if workers is not None else (os.cpu_count() or 1))
         self.paths = [str(p) for p in paths] if paths is not None else None
+        self.overlay_dirs = [str(p) for p in overlay_dirs]  # a body's licensed limits, merged in every worker
         self.start_method = start_method
         self.chunk_size = chunk_size
         self._pool: ProcessPoolExecutor | None = None
@@ -167,7 +169,8 @@ class ParallelEvaluator:
         """Start the workers and wait until each has loaded its Repository."""
         if self.workers == 0:
             if self._local is None:
-                self._local = Repository.load([Path(p) for p in self.paths] if self.paths is not None else None)
+                self._local = Repository.load([Path(p) for p in self.paths] if self.paths is not None else None,
+                                              [Path(p) for p in self.overlay_dirs])
             return
         if self._pool is None:
             self._pool = self._new_pool()
@@ -177,7 +180,7 @@ class ParallelEvaluator:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context(self.start_method),
-                                   initializer=_init_worker, initargs=(self.paths,))
+                                   initializer=_init_worker, initargs=(self.paths, self.overlay_dirs))
 
     def close(self) -> None:
         if self._pool is not None:

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import certificates as certs
 from .. import registry
+from ..certificate_schemas import EventRecorded
 from ..deps import CertificationBody, ServicesDep, TodayDep
+from ..registry_schemas import Coverage, DrawOut, DrawReproduction, RegistryPage
 from .common import responses
 
 __all__ = ["public_router", "router"]
@@ -20,7 +22,8 @@ router = APIRouter(prefix="/v1/draws", tags=["registry"])
 
 Day = Annotated[dt.date | None, Query(description="the day (YYYY-MM-DD); default today", examples=["2027-03-01"])]
 Text = Annotated[str | None, Query(max_length=200)]
-DrawId = Annotated[str, Path(max_length=36, description="the draw's id")]
+DrawId = Annotated[str, Path(max_length=36, description="the draw's id",
+                              examples=["3c1d0e52-6b8f-4a43-9d7e-2f5b1a9c8e10"])]
 
 
 def _public(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -33,7 +36,13 @@ def _query(day: dt.date, category: str | None, label_kind: str | None, attribute
     return registry.RegistryQuery(day, category, label_kind, attribute, holder, region, issued_by)
 
 
-@public_router.get("/registry", responses={200: {"content": {"text/csv": {}}}, **_public(422)},
+_CSV: Any = {"text/csv": {"schema": {"type": "string", "examples": [
+    "number,state,category,…\nCQC-000001,valid,coatings,…\n"]}}}
+
+
+@public_router.get("/registry", response_model=RegistryPage,
+                   responses={200: {"content": _CSV, "description": "a page (JSON), or the same page as CSV"},
+                              **_public(422)},
                    summary="Which products were certified green on a day: the certificates valid then, filtered, "
                            "by number (no key; `format=csv` for a spreadsheet)")
 def registry_search(services: ServicesDep, today: TodayDep, as_of: Day = None, category: Text = None,
@@ -60,7 +69,7 @@ def registry_search(services: ServicesDep, today: TodayDep, as_of: Day = None, c
             "has_more": has_more, "next_offset": offset + limit if has_more else None}
 
 
-@public_router.get("/coverage", responses=_public(422),
+@public_router.get("/coverage", response_model=Coverage, responses=_public(422),
                    summary="Is this model covered by a valid certificate on a day? (no key)")
 def model_coverage(services: ServicesDep, today: TodayDep,
                    model: Annotated[str, Query(min_length=1, max_length=200, description="the product model")],
@@ -72,7 +81,8 @@ def model_coverage(services: ServicesDep, today: TodayDep,
 
 
 class DrawIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [
+        {"n": 20, "as_of": "2027-03-01", "seed": "2027-Q1 supervision", "category": "coatings"}]})
 
     n: int = Field(ge=1, le=registry.MAX_DRAW, description="how many certificates to draw")
     as_of: dt.date | None = Field(default=None, description="the certificates valid on this day; default today")
@@ -84,14 +94,15 @@ class DrawIn(BaseModel):
 
 
 class CheckIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [
+        {"number": "CQC-000412", "evaluation_id": "0b9e6c1e-2f6d-4f0e-9d55-8a2c9f3e4b10", "on": "2027-03-20"}]})
 
     number: str = Field(max_length=60)
     evaluation_id: str = Field(max_length=36, description="the spot check's binding evaluation")
     on: dt.date | None = Field(default=None, description="the day of the check; default today")
 
 
-@router.post("", status_code=201, responses=responses(422),
+@router.post("", status_code=201, response_model=DrawOut, responses=responses(422),
              summary="Draw certificates for spot checks (双随机一公开); the seed is recorded with the draw")
 def create_draw(payload: DrawIn, services: ServicesDep, principal: CertificationBody, today: TodayDep
                 ) -> dict[str, Any]:
@@ -104,7 +115,8 @@ def create_draw(payload: DrawIn, services: ServicesDep, principal: Certification
 _CHECK_409 = {"description": "not in the draw, or the log refuses the surveillance event"}
 
 
-@router.post("/{draw_id}/checks", status_code=201, responses={409: _CHECK_409, **responses(404, 422)},
+@router.post("/{draw_id}/checks", status_code=201, response_model=EventRecorded,
+             responses={409: _CHECK_409, **responses(404, 422)},
              summary="Record a drawn certificate's spot check: a surveillance event resting on its evaluation")
 def record_check(draw_id: DrawId, payload: CheckIn, services: ServicesDep, principal: CertificationBody,
                  today: TodayDep) -> dict[str, Any]:
@@ -114,13 +126,13 @@ def record_check(draw_id: DrawId, payload: CheckIn, services: ServicesDep, princ
             "certificate": certs.certificate_view(loaded, row.effective_on, events=False)}
 
 
-@public_router.get("/draws/{draw_id}", responses=_public(404, 422),
+@public_router.get("/draws/{draw_id}", response_model=DrawOut, responses=_public(404, 422),
                    summary="A draw's public result: seed, day, filters, the certificates drawn and their checks")
 def public_draw(draw_id: DrawId, services: ServicesDep) -> dict[str, Any]:
     return registry.draw_view(services.db, registry.get_draw(services.db, draw_id))
 
 
-@public_router.get("/draws/{draw_id}/reproduction", responses=_public(404, 422),
+@public_router.get("/draws/{draw_id}/reproduction", response_model=DrawReproduction, responses=_public(404, 422),
                    summary="Draw again from the recorded seed on the registry as it was: the same certificates?")
 def reproduce(draw_id: DrawId, services: ServicesDep) -> dict[str, Any]:
     row = registry.get_draw(services.db, draw_id)
