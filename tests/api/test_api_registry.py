@@ -7,20 +7,28 @@ import datetime as dt
 import io
 import math
 import random
+import shutil
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from api import registry
 from api.certificate_tables import CertificateEventRecord, CertificateRecord
-from api.db import Database
+from api.db import Database, DecisionRecord
+from api.impact import run_impact
 from api.keys import create_key
+from engine import Repository, application_from_data
 from engine.certificates import Event, status_as_of
+from engine.diagnostics import DiagnosticError
+from engine.evaluator import evaluate
+from engine.impact import VERDICTS, classify
+from engine.loader import PROJECT_ROOT
 from scripts.generate_registry import generate
 
 SEED = 7
@@ -260,3 +268,71 @@ def test_another_seed_another_draw_same_seed_same_draw() -> None:
     assert registry.sample(POPULATION, "x", 6) == registry.sample(list(POPULATION), "x", 6)
     assert registry.sample(POPULATION, "x", 100) != POPULATION and sorted(registry.sample(POPULATION, "x", 100)) == \
         POPULATION
+
+
+# ------------------------------------------------------------------------------------------------ edition impact
+
+IMPACT_DAY = dt.date(2026, 11, 1)  # textiles: GB/T 35611-2024 in force; certificates issued earlier hold 2017's
+OVERLAYS = PROJECT_ROOT / "examples" / "overlays"
+
+
+def _one_by_one(repo: Repository, logs: dict[str, Any], database_url: str, edition: str) -> dict[str, str]:
+    """Each valid textiles certificate's application evaluated on its own with engine.evaluate."""
+    db = Database(database_url)
+    out = {}
+    with db.read() as session:
+        for number in _valid(logs, IMPACT_DAY, lambda c, s: c.category == "textiles"):
+            data = {**session.get(DecisionRecord, logs[number][0].evaluation_id).application, "edition": edition}
+            app, doc, diags = application_from_data(data)
+            assert app is not None and not diags
+            try:
+                compiled, checked, unit = repo.prepare(app, doc, IMPACT_DAY)
+            except DiagnosticError as e:
+                out[number] = classify(number, None, e.diagnostics).verdict
+                continue
+            out[number] = classify(number, evaluate(compiled, checked, IMPACT_DAY, unit=unit)).verdict
+    db.engine.dispose()
+    return out
+
+
+def _rows(database_url: str) -> tuple[int, ...]:
+    db = Database(database_url)
+    with db.read() as session:
+        counts = tuple(session.scalar(select(func.count()).select_from(t)) or 0
+                       for t in (CertificateRecord, CertificateEventRecord, DecisionRecord))
+    db.engine.dispose()
+    return counts
+
+
+def test_impact_equals_evaluating_each_application(database_url: str, logs: dict[str, Any], tmp_path: Path) -> None:
+    edition = "GB/T 35611-2024"
+    paths = [PROJECT_ROOT / "catalogs", PROJECT_ROOT / "rules"]
+    db = Database(database_url)
+    before = _rows(database_url)
+    seen: list[tuple[int, int]] = []
+    for overlays in ([OVERLAYS], []):
+        repo = Repository.load(paths, overlays)
+        report = run_impact(db, repo, category="textiles", edition=edition, as_of=IMPACT_DAY, paths=paths,
+                            overlay_dirs=overlays, workers=1, progress=lambda d, t: seen.append((d, t)))
+        got = {i.number: i.verdict for i in report.items}
+        assert got == _one_by_one(repo, logs, database_url, edition)
+        assert report.to_dict()["summary"]["counts"] == {v: list(got.values()).count(v) for v in VERDICTS}
+        assert len(got) > 5 and seen[-1] == (len(got), len(got))
+        assert any(e["edition"] == "textiles/GB-T-35611-2017" and e["deadline"] is None and "note" in e
+                   for e in report.deadlines)  # no transition is given: none is invented
+    # "what if": a body tries a limit its products do not meet; every certificate would lose, on that criterion
+    trial = tmp_path / "overlays"
+    shutil.copytree(OVERLAYS, trial)
+    f = trial / "textiles" / "illustrative-2024.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace(
+        "- id: resource_indicators\n    requirement: {eq: conforms}",
+        "- id: resource_indicators\n    requirement: {eq: does_not_conform}"), encoding="utf-8")
+    repo = Repository.load(paths, [trial])
+    report = run_impact(db, repo, category="textiles", edition=edition, as_of=IMPACT_DAY, paths=paths,
+                        overlay_dirs=[trial], workers=1)
+    summary = report.to_dict()["summary"]
+    assert summary["counts"]["lose"] == summary["certificates"] > 5
+    assert summary["criteria_causing_losses"][0] == {"id": "resource_indicators",
+                                                     "certificates": summary["certificates"]}
+    assert _rows(database_url) == before  # the registry is only read
+    db.engine.dispose()

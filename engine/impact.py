@@ -1,0 +1,82 @@
+"""Edition impact: what a new edition does to a certificate, read from the decision its application gets under it.
+
+Pure: a decision (or the diagnostics that say why there is none) in, a verdict out. `keep` — granted; `lose` —
+refused, with the criteria (and basic requirements, factory inspection) that fail and by how much; `undetermined`
+— incomplete (the evidence or limits that are missing) or not evaluable under that edition (the diagnostics).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .decision import Decision
+from .diagnostics import Diagnostic
+
+__all__ = ["CertificateImpact", "classify", "summarize", "VERDICTS"]
+
+VERDICTS = ("keep", "lose", "undetermined")
+
+
+@dataclass(frozen=True)
+class CertificateImpact:
+    number: str
+    verdict: str  # keep | lose | undetermined
+    outcome: str | None  # the decision's outcome under the new edition (None: no decision)
+    ruleset_id: str | None
+    failing: tuple[dict[str, Any], ...] = ()  # {id, requirement, measured, unit, margin, margin_relative}
+    missing: tuple[str, ...] = ()  # the evidence or limits missing
+    diagnostics: tuple[dict[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"number": self.number, "verdict": self.verdict, "outcome": self.outcome, "ruleset_id": self.ruleset_id,
+                "failing": list(self.failing), "missing": list(self.missing), "diagnostics": list(self.diagnostics)}
+
+
+def classify(number: str, decision: Decision | None, diagnostics: Sequence[Diagnostic] = ()) -> CertificateImpact:
+    if decision is None:
+        return CertificateImpact(number, "undetermined", None, None,
+                                 diagnostics=tuple({"code": d.code, "message": d.message, "field": d.field}
+                                                   for d in diagnostics))
+    data = decision.to_dict()
+    failing: list[dict[str, Any]] = []
+    missing: list[str] = []
+    for c in data.get("criteria") or ():
+        if c.get("verdict") == "fail":
+            measured = c.get("measured") or {}
+            failing.append({"id": c["id"], "requirement": c.get("requirement"), "measured": measured.get("value"),
+                            "unit": measured.get("unit"), "margin": c.get("margin"),
+                            "margin_relative": c.get("margin_relative")})
+        elif c.get("verdict") not in ("pass", "not_applicable", None) and not c.get("optional"):
+            missing.append(f"criterion {c['id']}: {c.get('reason') or c.get('verdict')}")
+    for b in data.get("basic_requirements") or ():
+        if isinstance(b, dict) and b.get("verdict") == "fail":
+            failing.append({"id": f"basic:{b.get('id')}", "requirement": b.get("requirement"), "measured": None,
+                            "unit": None, "margin": None, "margin_relative": None})
+    factory = data.get("factory_inspection")
+    if isinstance(factory, dict) and factory.get("verdict") == "fail":
+        failing.append({"id": "factory_inspection", "requirement": None, "measured": None, "unit": None,
+                        "margin": None, "margin_relative": None})
+    missing.extend(f"evidence {m['ref']}" for m in data.get("missing_evidence") or () if m.get("ref"))
+    verdict = {"granted": "keep", "refused": "lose"}.get(decision.outcome, "undetermined")
+    return CertificateImpact(number, verdict, decision.outcome, decision.ruleset_id,
+                             tuple(failing) if verdict == "lose" else (),
+                             tuple(dict.fromkeys(missing)) if verdict == "undetermined" else ())
+
+
+def summarize(items: Iterable[CertificateImpact], *, top: int = 10) -> dict[str, Any]:
+    """How many keep, lose, cannot be decided; the criteria causing most losses; the most frequent gaps."""
+    counts: Counter[str] = Counter({v: 0 for v in VERDICTS})
+    losses: Counter[str] = Counter()
+    gaps: Counter[str] = Counter()
+    total = 0
+    for item in items:
+        total += 1
+        counts[item.verdict] += 1
+        losses.update({f["id"] for f in item.failing})
+        gaps.update(item.missing or tuple(d["code"] for d in item.diagnostics))
+    return {"certificates": total, "counts": {v: counts[v] for v in VERDICTS},
+            "criteria_causing_losses": [{"id": k, "certificates": n} for k, n in losses.most_common(top)],
+            "undetermined_because": [{"what": k, "certificates": n} for k, n in gaps.most_common(top)]}
