@@ -102,9 +102,11 @@ def _deadlines(repo: Repository, editions: dict[str, int], target: RuleSet,
 
 def run_impact(db: Database, repo: Repository, *, category: str, edition: str, as_of: dt.date | None,
                paths: Sequence[Path] | None, overlay_dirs: Sequence[Path] = (), workers: int | None = None,
-               transition: Any = None, progress: Callable[[int, int], None] | None = None) -> ImpactReport:
+               transition: Any = None, progress: Callable[[int, int], None] | None = None,
+               pool: ParallelEvaluator | None = None) -> ImpactReport:
     """The impact of `edition` on the certificates of `category` valid on `as_of` (default: the day the edition
-    takes effect), evaluated as of that day with the edition named in each application."""
+    takes effect), evaluated as of that day with the edition named in each application. `pool`: workers already
+    started (with the same rule sets and overlays), kept across runs; else a pool is started for this run."""
     target = resolve_edition(repo, category, edition)
     day = as_of or target.in_force.from_
     found = candidates(db, category, day)
@@ -112,11 +114,16 @@ def run_impact(db: Database, repo: Repository, *, category: str, edition: str, a
     if progress is not None:
         progress(0, len(found))
     results = []
-    with ParallelEvaluator(workers, paths=paths, overlay_dirs=overlay_dirs) as pool:
+    own = pool is None
+    evaluator = pool if pool is not None else ParallelEvaluator(workers, paths=paths, overlay_dirs=overlay_dirs)
+    try:
         for k in range(0, len(items), CHUNK):
-            results.extend(pool.evaluate(items[k:k + CHUNK], day))
+            results.extend(evaluator.evaluate(items[k:k + CHUNK], day))
             if progress is not None:
                 progress(len(results), len(found))
+    finally:
+        if own:
+            evaluator.close()
     impacts = [classify(number, r.decision, r.diagnostics) for (number, _, _, _), r in zip(found, results)]
     editions: dict[str, int] = {}
     for _, _, ed, _ in found:
