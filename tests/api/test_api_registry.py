@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import math
 import random
 import shutil
@@ -336,3 +337,20 @@ def test_impact_equals_evaluating_each_application(database_url: str, logs: dict
                                                      "certificates": summary["certificates"]}
     assert _rows(database_url) == before  # the registry is only read
     db.engine.dispose()
+
+
+def test_impact_command(database_url: str, logs: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    from greencert_cli.main import main
+
+    args = ["impact", "--category", "textiles", "--edition", "GB/T 35611-2024", "--as-of", IMPACT_DAY.isoformat(),
+            "--database-url", database_url, "--overlay", str(OVERLAYS), "--workers", "1"]
+    assert main([*args, "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    valid = _valid(logs, IMPACT_DAY, lambda c, s: c.category == "textiles")
+    assert [c["number"] for c in report["certificates"]] == valid
+    assert report["summary"]["certificates"] == len(valid) == sum(report["summary"]["counts"].values())
+    assert main([*args, "--format", "csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0][:2] == ["number", "verdict"] and [r[0] for r in rows[1:]] == valid
+    assert main([*args[:4], "GB/T 0000-2000", *args[5:]]) == 1
+    assert "impact_edition_unknown" in capsys.readouterr().err
