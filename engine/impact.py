@@ -40,26 +40,25 @@ def classify(number: str, decision: Decision | None, diagnostics: Sequence[Diagn
         return CertificateImpact(number, "undetermined", None, None,
                                  diagnostics=tuple({"code": d.code, "message": d.message, "field": d.field}
                                                    for d in diagnostics))
-    data = decision.to_dict()
+    # read from the records, not from `to_dict()` (which would build the whole answer for each certificate)
     failing: list[dict[str, Any]] = []
     missing: list[str] = []
-    for c in data.get("criteria") or ():
-        if c.get("verdict") == "fail":
-            measured = c.get("measured") or {}
-            failing.append({"id": c["id"], "requirement": c.get("requirement"), "measured": measured.get("value"),
-                            "unit": measured.get("unit"), "margin": c.get("margin"),
-                            "margin_relative": c.get("margin_relative")})
-        elif c.get("verdict") not in ("pass", "not_applicable", None) and not c.get("optional"):
-            missing.append(f"criterion {c['id']}: {c.get('reason') or c.get('verdict')}")
-    for b in data.get("basic_requirements") or ():
-        if isinstance(b, dict) and b.get("verdict") == "fail":
-            failing.append({"id": f"basic:{b.get('id')}", "requirement": b.get("requirement"), "measured": None,
-                            "unit": None, "margin": None, "margin_relative": None})
-    factory = data.get("factory_inspection")
-    if isinstance(factory, dict) and factory.get("verdict") == "fail":
-        failing.append({"id": "factory_inspection", "requirement": None, "measured": None, "unit": None,
+    for c in decision.criteria:
+        if c.verdict == "fail":
+            m = c.measured
+            failing.append({"id": c.id, "requirement": c.requirement, "measured": m.value if m else None,
+                            "unit": m.unit if m else None, "margin": c.margin, "margin_relative": c.margin_relative})
+        elif c.verdict not in ("pass", "not_applicable") and not c.optional:
+            missing.append(f"criterion {c.id}: {c.reason or c.verdict}")
+    for b in decision.basic_requirements:
+        if b.verdict == "fail":
+            failing.append({"id": f"basic:{b.id}", "requirement": b.clause, "measured": None, "unit": None,
+                            "margin": None, "margin_relative": None})
+    factory = decision.factory_inspection
+    if factory is not None and factory.verdict == "fail":
+        failing.append({"id": "factory_inspection", "requirement": factory.clause, "measured": None, "unit": None,
                         "margin": None, "margin_relative": None})
-    missing.extend(f"evidence {m['ref']}" for m in data.get("missing_evidence") or () if m.get("ref"))
+    missing.extend(f"evidence {m.ref}" for m in decision.missing_evidence if m.ref)
     verdict = {"granted": "keep", "refused": "lose"}.get(decision.outcome, "undetermined")
     return CertificateImpact(number, verdict, decision.outcome, decision.ruleset_id,
                              tuple(failing) if verdict == "lose" else (),
