@@ -85,17 +85,20 @@ def _matches(q: RegistryQuery, status: Status) -> bool:
     return q.attribute is None or any(lab.attribute == q.attribute or lab.id == q.attribute for lab in f.labels)
 
 
-def _scan(session: Session, q: RegistryQuery, recorded_by: dt.datetime | None = None
+def _scan(session: Session, q: RegistryQuery, recorded_by: dt.datetime | None = None, first: int = WINDOW
           ) -> Iterator[tuple[certs.Loaded, Status]]:
-    """Every matching certificate, by number, with its status on the day."""
+    """Every matching certificate, by number, with its status on the day; the first window holds `first`
+    candidates (what a page needs), the next ones twice as many each, up to `WINDOW`."""
     after = ""
+    window = max(10, min(first, WINDOW))
     while True:
         rows = list(session.scalars(select(CertificateRecord).where(*_where(q, recorded_by),
                                                                    CertificateRecord.number > after)
-                                    .order_by(CertificateRecord.number).limit(WINDOW)))
+                                    .order_by(CertificateRecord.number).limit(window)))
         if not rows:
             return
         after = rows[-1].number
+        window = min(window * 2, WINDOW)
         for loaded in certs._with_events(session, rows):
             if recorded_by is not None:
                 loaded = certs.Loaded(loaded.record, [e for e in loaded.events if e.created_at <= recorded_by])
@@ -108,7 +111,7 @@ def search(db: Database, q: RegistryQuery, *, limit: int, offset: int) -> tuple[
     """One page of the certificates valid on `q.day` matching the filters, by number; (page, has_more)."""
     out: list[certs.Loaded] = []
     with db.read() as session:
-        for i, (loaded, _) in enumerate(_scan(session, q)):
+        for i, (loaded, _) in enumerate(_scan(session, q, first=offset + limit + 1)):
             if i < offset:
                 continue
             if len(out) == limit:
