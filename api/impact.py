@@ -25,7 +25,7 @@ from sqlalchemy import select
 from engine import Repository
 from engine.certificates import Event, add_period, status_as_of
 from engine.diagnostics import Diagnostic, DiagnosticError
-from engine.impact import CertificateImpact, classify, summarize
+from engine.impact import CertificateImpact, classify_result, summarize
 from engine.models import RuleSet
 from engine.parallel import ParallelEvaluator
 
@@ -130,13 +130,13 @@ def run_impact(db: Database, repo: Repository, *, category: str, edition: str, a
     evaluator = pool if pool is not None else ParallelEvaluator(workers, paths=paths, overlay_dirs=overlay_dirs)
     try:
         for k in range(0, len(items), CHUNK):
-            results.extend(evaluator.evaluate(items[k:k + CHUNK], day))
+            results.extend(evaluator.evaluate_reduced(items[k:k + CHUNK], day, reduce=classify_result))
             if progress is not None:
                 progress(len(results), len(found))
     finally:
         if own:
             evaluator.close()
-    impacts = [classify(number, r.decision, r.diagnostics) for (number, _, _, _), r in zip(found, results)]
+    impacts = [r.with_number(number) for (number, _, _, _), r in zip(found, results)]
     editions: dict[str, int] = {}
     for _, _, ed, _ in found:
         if ed is not None:

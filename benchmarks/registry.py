@@ -54,7 +54,8 @@ def impact(database_url: str, categories: Sequence[str] | None, day: dt.date, wo
     t0 = time.perf_counter()
     pool = ParallelEvaluator(workers, paths=paths, overlay_dirs=[OVERLAYS])
     pool.start()
-    print(json.dumps({"pool_start_s": round(time.perf_counter() - t0, 2), "workers": workers}), flush=True)
+    pool_start = round(time.perf_counter() - t0, 2)
+    print(json.dumps({"pool_start_s": pool_start, "workers": workers}), flush=True)
     for category in cats:
         newest = max((rs for rs in repo.rulesets.values() if rs.category == category), key=lambda rs: rs.in_force.from_)
         t0 = time.perf_counter()
@@ -76,7 +77,8 @@ def impact(database_url: str, categories: Sequence[str] | None, day: dt.date, wo
         counts = report.to_dict()["summary"]["counts"]
         row = {"category": category, "edition": newest.standard, "certificates": len(report.items),
                "impact_s": round(t_impact, 3), "evaluate_batch_s": round(t_batch, 3),
-               "ratio": round(t_impact / t_batch, 2), "counts": counts, "batch_decisions": decided}
+               "ratio": round(t_impact / t_batch, 2), "counts": counts, "batch_decisions": decided,
+               "pool_start_s": pool_start}
         print(json.dumps(row, ensure_ascii=False), flush=True)
         out.append(row)
     pool.close()
@@ -164,16 +166,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--requests", type=int, default=3000)
     p.add_argument("--impact-only", action="store_true")
     p.add_argument("--load-only", action="store_true")
-    p.add_argument("--json-out", type=Path)
+    p.add_argument("--json-out", type=Path, help="write the figures here (benchmarks/registry.json is what "
+                   "benchmarks/run_all.py puts in BENCHMARKS.md)")
+    p.add_argument("--registry-note", default="", help="how the registry was made, for the report")
     args = p.parse_args(argv)
-    result: dict[str, Any] = {"database": args.database_url.split("@")[-1], "as_of": args.as_of.isoformat()}
+    result: dict[str, Any] = {"database": args.database_url.split("@")[-1], "as_of": args.as_of.isoformat(),
+                              "registry_note": args.registry_note}
     if not args.load_only:
         rows = impact(args.database_url, args.category, args.as_of, args.workers)
         total_i = sum(r["impact_s"] for r in rows)
         total_b = sum(r["evaluate_batch_s"] for r in rows)
         result["impact"] = {"categories": rows, "certificates": sum(r["certificates"] for r in rows),
                             "impact_s": round(total_i, 2), "evaluate_batch_s": round(total_b, 2),
-                            "ratio": round(total_i / total_b, 2) if total_b else None, "workers": args.workers}
+                            "ratio": round(total_i / total_b, 2) if total_b else None, "workers": args.workers,
+                            "pool_start_s": rows[0]["pool_start_s"] if rows else None}
         print(json.dumps({k: v for k, v in result["impact"].items() if k != "categories"}), flush=True)
     if not args.impact_only:
         result["load"] = load(args.database_url, args.concurrency, args.requests, args.as_of)

@@ -7,6 +7,7 @@ refused, with the criteria (and basic requirements, factory inspection) that fai
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Any
 from .decision import Decision
 from .diagnostics import Diagnostic
 
-__all__ = ["CertificateImpact", "classify", "summarize", "VERDICTS"]
+__all__ = ["CertificateImpact", "classify", "classify_result", "summarize", "VERDICTS"]
 
 VERDICTS = ("keep", "lose", "undetermined")
 
@@ -29,6 +30,9 @@ class CertificateImpact:
     failing: tuple[dict[str, Any], ...] = ()  # {id, requirement, measured, unit, margin, margin_relative}
     missing: tuple[str, ...] = ()  # the evidence or limits missing
     diagnostics: tuple[dict[str, Any], ...] = ()
+
+    def with_number(self, number: str) -> CertificateImpact:
+        return dataclasses.replace(self, number=number)
 
     def to_dict(self) -> dict[str, Any]:
         return {"number": self.number, "verdict": self.verdict, "outcome": self.outcome, "ruleset_id": self.ruleset_id,
@@ -63,6 +67,12 @@ def classify(number: str, decision: Decision | None, diagnostics: Sequence[Diagn
     return CertificateImpact(number, verdict, decision.outcome, decision.ruleset_id,
                              tuple(failing) if verdict == "lose" else (),
                              tuple(dict.fromkeys(missing)) if verdict == "undetermined" else ())
+
+
+def classify_result(result: Any) -> CertificateImpact:
+    """`classify` of an `engine.parallel.ItemResult`, numbered later (`with_number`): run in the worker by
+    `ParallelEvaluator.evaluate_reduced`, so that only the verdict crosses back, not the decision."""
+    return classify("", result.decision, result.diagnostics)
 
 
 def summarize(items: Iterable[CertificateImpact], *, top: int = 10) -> dict[str, Any]:
