@@ -151,6 +151,22 @@ def _impact(p: argparse.ArgumentParser) -> None:
     p.set_defaults(run="api.impact:cmd_impact")
 
 
+def _registry(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", type=_date, help="the certificates valid on this day (default today)")
+    p.add_argument("--category")
+    p.add_argument("--label-kind", choices=("full", "partial"))
+    p.add_argument("--attribute", help="a label's attribute (resource, energy, environment, quality, …) or id")
+    p.add_argument("--holder", help="the holder's organisation or printed name")
+    p.add_argument("--region")
+    p.add_argument("--issued-by", help="the certification body")
+    p.add_argument("--model", help="instead: is this model covered by a valid certificate on the day?")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--database-url", help=_db_help())
+    p.set_defaults(run="api.registry_commands:cmd_registry")
+
+
 def _certificates(p: argparse.ArgumentParser) -> None:
     from api.certificate_commands import arguments
 
@@ -165,6 +181,8 @@ COMMANDS: dict[str, Command] = {
     "migrate": Command("bring the database schema up to date (the server also does this on start)", _migrate),
     "keys": Command("manage API keys", _keys),
     "certificates": Command("issue certificates, record their life, check them", _certificates),
+    "registry": Command("the certificates valid on a day (public data), filtered, as a table, JSON or CSV; or "
+                        "whether a model is covered", _registry),
     "impact": Command("what a new edition does to the valid certificates of a category: keep, lose or undetermined, "
                       "per certificate and in summary", _impact),
     "features": Command("run the Gherkin features of the rule sets; with --coverage, report the criteria, basic "

@@ -135,7 +135,7 @@ def test_public_fields_only(client: TestClient, logs: dict[str, Any]) -> None:
     assert "synthetic:" not in text  # the reasons of suspensions, revocations and cancellations
 
 
-def test_csv_export_is_the_json_page(client: TestClient) -> None:
+def test_csv_export_is_the_json_page(client: TestClient, logs: dict[str, Any]) -> None:
     params = {"as_of": DAY.isoformat(), "category": "coatings", "limit": 20, "offset": 3}
     page = client.get("/v1/public/registry", params=params).json()
     r = client.get("/v1/public/registry", params={**params, "format": "csv"})
@@ -354,3 +354,22 @@ def test_impact_command(database_url: str, logs: dict[str, Any], capsys: pytest.
     assert rows[0][:2] == ["number", "verdict"] and [r[0] for r in rows[1:]] == valid
     assert main([*args[:4], "GB/T 0000-2000", *args[5:]]) == 1
     assert "impact_edition_unknown" in capsys.readouterr().err
+
+
+def test_registry_command(client: TestClient, database_url: str, logs: dict[str, Any],
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    from greencert_cli.main import main
+
+    params = {"as_of": DAY.isoformat(), "category": "coatings", "limit": 15, "offset": 2}
+    page = client.get("/v1/public/registry", params=params).json()
+    args = ["registry", "--as-of", DAY.isoformat(), "--category", "coatings", "--limit", "15", "--offset", "2",
+            "--database-url", database_url]
+    assert main([*args, "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [x["number"] for x in out["items"]] == [x["number"] for x in page["items"]]
+    assert out["has_more"] == page["has_more"]
+    assert main([*args, "--format", "csv"]) == 0
+    assert capsys.readouterr().out == client.get("/v1/public/registry", params={**params, "format": "csv"}).text
+    model = page["items"][0]["models"][0]
+    assert main(["registry", "--model", model, "--as-of", DAY.isoformat(), "--database-url", database_url]) == 0
+    assert capsys.readouterr().out.startswith(f"{model}: covered on {DAY}")
