@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from .. import certificates as certs
 from .. import registry
@@ -20,8 +21,20 @@ __all__ = ["public_router", "router"]
 public_router = APIRouter(prefix="/v1/public", tags=["registry"])
 router = APIRouter(prefix="/v1/draws", tags=["registry"])
 
-Day = Annotated[dt.date | None, Query(description="the day (YYYY-MM-DD); default today", examples=["2027-03-01"])]
-Text = Annotated[str | None, Query(max_length=200)]
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: Any) -> Any:
+    """Only YYYY-MM-DD: pydantic would read a number (`0`, `1e3`) as seconds since 1970."""
+    if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DAY.fullmatch(value)):
+        return value
+    raise ValueError("a date is written YYYY-MM-DD")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_day)]
+Day = Annotated[IsoDate | None, Query(description="the day (YYYY-MM-DD); default today", examples=["2027-03-01"])]
+_NO_NUL = r"^[^\x00]*$"  # the service refuses a URL holding NUL (api/errors.py): the schema says so
+Text = Annotated[str | None, Query(max_length=200, pattern=_NO_NUL)]
 DrawId = Annotated[str, Path(max_length=36, description="the draw's id",
                               examples=["3c1d0e52-6b8f-4a43-9d7e-2f5b1a9c8e10"])]
 
@@ -48,12 +61,14 @@ _CSV: Any = {"text/csv": {"schema": {"type": "string", "examples": [
 def registry_search(services: ServicesDep, today: TodayDep, as_of: Day = None, category: Text = None,
                     label_kind: Annotated[Literal["full", "partial"] | None, Query(
                         description="full (全项) or partial (分项)")] = None,
-                    attribute: Annotated[str | None, Query(max_length=100, description="a label's attribute "
-                                                           "(resource, energy, environment, quality, …) or id")] = None,
-                    holder: Annotated[str | None, Query(max_length=300, description="the holder's organisation or "
-                                                        "printed name")] = None,
-                    region: Text = None, issued_by: Annotated[str | None, Query(max_length=200, description=(
-                        "the certification body"))] = None,
+                    attribute: Annotated[str | None, Query(
+                        max_length=100, pattern=_NO_NUL,
+                        description="a label's attribute (resource, energy, environment, quality, …) or id")] = None,
+                    holder: Annotated[str | None, Query(
+                        max_length=300, pattern=_NO_NUL, description="the holder's organisation or printed name")] = None,
+                    region: Text = None,
+                    issued_by: Annotated[str | None, Query(
+                        max_length=200, pattern=_NO_NUL, description="the certification body")] = None,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
                     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
                     format: Annotated[Literal["json", "csv"], Query()] = "json") -> Any:
@@ -72,7 +87,8 @@ def registry_search(services: ServicesDep, today: TodayDep, as_of: Day = None, c
 @public_router.get("/coverage", response_model=Coverage, responses=_public(422),
                    summary="Is this model covered by a valid certificate on a day? (no key)")
 def model_coverage(services: ServicesDep, today: TodayDep,
-                   model: Annotated[str, Query(min_length=1, max_length=200, description="the product model")],
+                   model: Annotated[str, Query(min_length=1, max_length=200, pattern=_NO_NUL,
+                                               description="the product model")],
                    as_of: Day = None) -> dict[str, Any]:
     day = as_of or today
     found = registry.coverage(services.db, model, day)
@@ -85,21 +101,21 @@ class DrawIn(BaseModel):
         {"n": 20, "as_of": "2027-03-01", "seed": "2027-Q1 supervision", "category": "coatings"}]})
 
     n: int = Field(ge=1, le=registry.MAX_DRAW, description="how many certificates to draw")
-    as_of: dt.date | None = Field(default=None, description="the certificates valid on this day; default today")
-    seed: str | None = Field(default=None, min_length=1, max_length=100,
+    as_of: IsoDate | None = Field(default=None, description="the certificates valid on this day; default today")
+    seed: str | None = Field(default=None, min_length=1, max_length=100, pattern=_NO_NUL,
                              description="the seed (recorded with the draw); default a new random one")
-    category: str | None = Field(default=None, max_length=200)
-    region: str | None = Field(default=None, max_length=200)
-    issued_by: str | None = Field(default=None, max_length=200, description="the certification body")
+    category: str | None = Field(default=None, max_length=200, pattern=_NO_NUL)
+    region: str | None = Field(default=None, max_length=200, pattern=_NO_NUL)
+    issued_by: str | None = Field(default=None, max_length=200, pattern=_NO_NUL, description="the certification body")
 
 
 class CheckIn(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra={"examples": [
         {"number": "CQC-000412", "evaluation_id": "0b9e6c1e-2f6d-4f0e-9d55-8a2c9f3e4b10", "on": "2027-03-20"}]})
 
-    number: str = Field(max_length=60)
-    evaluation_id: str = Field(max_length=36, description="the spot check's binding evaluation")
-    on: dt.date | None = Field(default=None, description="the day of the check; default today")
+    number: str = Field(max_length=60, pattern=_NO_NUL)
+    evaluation_id: str = Field(max_length=36, pattern=_NO_NUL, description="the spot check's binding evaluation")
+    on: IsoDate | None = Field(default=None, description="the day of the check; default today")
 
 
 @router.post("", status_code=201, response_model=DrawOut, responses=responses(422),
