@@ -373,3 +373,10 @@ def test_registry_command(client: TestClient, database_url: str, logs: dict[str,
     model = page["items"][0]["models"][0]
     assert main(["registry", "--model", model, "--as-of", DAY.isoformat(), "--database-url", database_url]) == 0
     assert capsys.readouterr().out.startswith(f"{model}: covered on {DAY}")
+
+
+def test_dates_are_written_as_dates(client: TestClient) -> None:
+    for bad in ("0", "1e3", "2026-13-01", "tomorrow"):
+        r = client.get("/v1/public/registry", params={"as_of": bad})
+        assert r.status_code == 422 and r.json()["diagnostics"][0]["code"] == "request_validation_error", bad
+    assert client.get("/v1/public/coverage", params={"model": "x", "as_of": "0"}).status_code == 422
