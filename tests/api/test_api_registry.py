@@ -380,3 +380,32 @@ def test_dates_are_written_as_dates(client: TestClient) -> None:
         r = client.get("/v1/public/registry", params={"as_of": bad})
         assert r.status_code == 422 and r.json()["diagnostics"][0]["code"] == "request_validation_error", bad
     assert client.get("/v1/public/coverage", params={"model": "x", "as_of": "0"}).status_code == 422
+
+
+def test_generated_registry_keeps_the_service_invariants(database_url: str, logs: dict[str, Any]) -> None:
+    from api.certificate_tables import CertificateCounter
+    from engine.certificates import check
+
+    db = Database(database_url)
+    with db.read() as session:
+        counters = {c.prefix: c for c in session.scalars(select(CertificateCounter))}
+        decisions = {d.id: d for d in session.scalars(select(DecisionRecord))}
+    db.engine.dispose()
+    by_prefix: dict[str, list[int]] = {}
+    for number, (cert, log, rows) in logs.items():
+        by_prefix.setdefault(cert.prefix, []).append(cert.sequence)
+        assert number == f"{cert.prefix}-{cert.sequence:06d}"
+        assert [r.sequence for r in rows] == list(range(1, len(rows) + 1))
+        replayed: list[Event] = []
+        for event in log:
+            check(replayed, event)  # raises if the service would have refused it
+            replayed.append(event)
+        issue = decisions[cert.evaluation_id]
+        assert issue.binding and issue.outcome == "granted" and issue.organisation == cert.organisation
+    for prefix, sequences in by_prefix.items():
+        assert sorted(sequences) == list(range(1, len(sequences) + 1))
+        assert counters[prefix].last == len(sequences)
+    # the append-only tables refuse a change, as the service's own rows do
+    with pytest.raises(Exception, match="append-only"):  # SQLite and PostgreSQL raise different classes
+        with db.write() as session:
+            session.execute(CertificateEventRecord.__table__.delete())
