@@ -19,7 +19,7 @@ from .errors import BodyLimitMiddleware, install_error_handlers
 from .middleware import BodyDeadlineMiddleware, InternalErrorMiddleware
 from .migrate import upgrade
 from .ratelimit import FailedAuthLimiter
-from .routers import catalogue, certificates, evaluations, health, keys, rulesets, self_checks
+from .routers import catalogue, certificates, evaluations, health, keys, registry, rulesets, self_checks
 from .routers.common import batch_components
 from .schemas import APPLICATION_MARKER, APPLICATION_REF
 from .service import Services, load_overlaid, load_repository
@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   docs_url=None, redoc_url=None,
                   openapi_tags=[{"name": "catalogue"}, {"name": "evaluations"}, {"name": "self-checks"},
                                 {"name": "rule sets"}, {"name": "keys"}, {"name": "health"},
-                                {"name": "certificates"}])
+                                {"name": "certificates"}, {"name": "registry"}])
     app.state.services = services
     app.state.auth_limiter = FailedAuthLimiter(settings.auth_failure_limit, settings.auth_failure_window_seconds)
     install_error_handlers(app)
@@ -111,6 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(certificates.router)
     app.include_router(certificates.public_router)
+    app.include_router(registry.router)
+    app.include_router(registry.public_router)
     app.include_router(web_verify.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -109,6 +109,7 @@ class CertificateOut(_Out):
     manufacturer: str | None
     production_sites: list[str]
     category: str
+    region: str | None = None
     evaluation_id: str
     created_at: dt.datetime
     status: StatusOut
@@ -188,6 +189,7 @@ class PublicCertificate(_Out):
     manufacturer: str | None
     production_sites: list[str]
     category: str
+    region: str | None = None
     models: list[str]
     certification_units: list[str]
     edition: str | None

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base, UtcDateTime
 
-__all__ = ["CertificateCounter", "CertificateRecord", "CertificateEventRecord"]
+__all__ = ["CertificateCounter", "CertificateRecord", "CertificateEventRecord", "DrawRecord"]
 
 
 class CertificateCounter(Base):
@@ -40,6 +40,7 @@ class CertificateRecord(Base):
     manufacturer: Mapped[str | None] = mapped_column(String(300))
     production_sites: Mapped[list[str]] = mapped_column(JSON())
     category: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100), default=None)  # where it was certified (0003)
     evaluation_id: Mapped[str] = mapped_column(String(36), ForeignKey("decisions.id"))
     api_key_id: Mapped[str] = mapped_column(String(40), ForeignKey("api_keys.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
@@ -51,6 +52,10 @@ class CertificateRecord(Base):
         UniqueConstraint("organisation", "idempotency_key", name="uq_certificates_organisation_idempotency_key"),
         Index("ix_certificates_organisation", "organisation"),
         Index("ix_certificates_holder", "holder"),
+        Index("ix_certificates_category_number", "category", "number"),
+        Index("ix_certificates_region", "region"),
+        Index("ix_certificates_holder_name", "holder_name"),
+        Index("ix_certificates_evaluation", "evaluation_id"),
     )
 
 
@@ -79,4 +84,23 @@ class CertificateEventRecord(Base):
     __table_args__ = (
         UniqueConstraint("certificate_number", "sequence", name="uq_certificate_events_certificate_sequence"),
         UniqueConstraint("organisation", "idempotency_key", name="uq_certificate_events_organisation_idempotency_key"),
+        Index("ix_certificate_events_evaluation", "evaluation_id"),
     )
+
+
+class DrawRecord(Base):
+    """A random draw of certificates for spot checks (双随机一公开): the seed, the day and filters, the
+    population's size and the numbers drawn. Append-only; the checks' outcomes are surveillance events."""
+
+    __tablename__ = "draws"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seed: Mapped[str] = mapped_column(String(100))
+    as_of: Mapped[dt.date] = mapped_column(Date())
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON())
+    requested: Mapped[int] = mapped_column(Integer())
+    population: Mapped[int] = mapped_column(Integer())
+    numbers: Mapped[list[str]] = mapped_column(JSON())
+    organisation: Mapped[str] = mapped_column(String(200))
+    api_key_id: Mapped[str] = mapped_column(String(40), ForeignKey("api_keys.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())

@@ -126,6 +126,7 @@ class IssueRequest:
     production_sites: tuple[str, ...]
     issued_on: dt.date | None
     prefix: str | None
+    region: str | None = None  # where it was certified: a filter of the public registry (migration 0003)
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,8 @@ class Loaded:
 def issue(services: Services, principal: Principal, req: IssueRequest, *, today: dt.date,
           settings: CertificateSettings, idempotency_key: str | None) -> tuple[Loaded, bool]:
     """A new certificate from one of the body's own granted binding evaluations; (certificate, replayed)."""
-    request_hash = _hash("certificate", req.__dict__)
+    # (a request without a region hashes as before the field existed: earlier Idempotency-Keys still replay)
+    request_hash = _hash("certificate", {k: v for k, v in req.__dict__.items() if k != "region" or v is not None})
     if idempotency_key is not None:
         found = _replay_certificate(services.db, principal, idempotency_key, request_hash)
         if found is not None:
@@ -209,7 +211,7 @@ def issue(services: Services, principal: Principal, req: IssueRequest, *, today:
         number = f"{prefix}-{sequence:06d}"
         cert = dict(number=number, prefix=prefix, sequence=sequence, organisation=principal.organisation,
                     holder=req.holder, holder_name=req.holder_name, manufacturer=manufacturer,
-                    production_sites=sites, category=facts.category, evaluation_id=rec.id,
+                    production_sites=sites, category=facts.category, region=req.region, evaluation_id=rec.id,
                     api_key_id=principal.key_id, created_at=now, idempotency_key=idempotency_key,
                     request_hash=request_hash)
         session.execute(insert(_CERTIFICATES), [cert])
@@ -416,7 +418,8 @@ def certificate_view(loaded: Loaded, day: dt.date, *, events: bool = True) -> di
     view: dict[str, Any] = {
             "number": c.number, "issued_by": c.organisation, "holder": c.holder, "holder_name": c.holder_name,
             "manufacturer": c.manufacturer, "production_sites": list(c.production_sites or ()),
-            "category": c.category, "evaluation_id": c.evaluation_id, "created_at": c.created_at,
+            "category": c.category, "region": c.region, "evaluation_id": c.evaluation_id,
+            "created_at": c.created_at,
             "status": loaded.status(day).to_dict()}
     if events:
         view["events"] = [event_view(e) for e in loaded.events]
@@ -429,7 +432,8 @@ def public_view(loaded: Loaded, day: dt.date) -> dict[str, Any]:
     s = loaded.status(day).to_dict()
     return {"number": c.number, "as_of": s["as_of"], "state": s["state"], "valid": s["valid"], "since": s["since"],
             "issued_by": c.organisation, "holder_name": c.holder_name, "manufacturer": c.manufacturer,
-            "production_sites": list(c.production_sites or ()), "category": c.category, "models": s["models"],
+            "production_sites": list(c.production_sites or ()), "category": c.category, "region": c.region,
+            "models": s["models"],
             "certification_units": s["certification_units"], "edition": s["edition"], "standard": s["standard"],
             "label_kind": s["label_kind"],
             "labels": [{k: lab[k] for k in ("id", "kind", "name_zh", "name_en", "attribute", "grade")}

@@ -124,6 +124,7 @@ class DecisionRecord(Base):
         UniqueConstraint("organisation", "idempotency_key", name="uq_decisions_organisation_idempotency_key"),
         Index("ix_decisions_organisation_binding_created", "organisation", "binding", "created_at"),
         Index("ix_decisions_supersedes", "supersedes"),
+        Index("ix_decisions_product_model", "product_model"),
     )
 
 

@@ -374,6 +374,9 @@ def render(runs: dict[str, dict[str, Any]], info: dict[str, Any], args: argparse
         out += _api_section(runs["api"], api, plots)
     if mem:
         out += _memory_section(runs["memory"], mem, plots)
+    reg = _registry()
+    if reg:
+        out += _registry_section(reg)
     out += _closing(runs, info)
     failed = [p for p in runs.values() if p["returncode"] not in (0, 1) or p["result"] is None]
     if failed:
@@ -547,6 +550,47 @@ def _startup_section(part: dict[str, Any], r: dict[str, Any], plots: dict[str, s
                 "| cost (inclusive) | share |", "|---|---:|"] + _bucket_lines(prof["buckets"]) + [""]
     if "startup" in plots:
         out += [f"![startup]({plots['startup']})", ""]
+    return out
+
+
+def _registry() -> dict[str, Any] | None:
+    """`benchmarks/registry.py --json-out benchmarks/registry.json`'s figures (committed next to it), if any."""
+    path = BENCH / "registry.json"
+    return dict(json.loads(path.read_text(encoding="utf-8"))) if path.exists() else None
+
+
+def _registry_section(reg: dict[str, Any]) -> list[str]:
+    """Edition impact against evaluate_batch, and the public endpoints under load, on a generated registry."""
+    out = ["## 5. The registry at scale", "",
+           f"`benchmarks/registry.py` on a registry made by `scripts/generate_registry.py` "
+           f"({reg.get('registry_note', '')}); database `{reg['database']}`, as of {reg['as_of']}. "
+           "Measured on the shared 2-core machine, with other work running: the figures are indicative.", ""]
+    imp = reg.get("impact")
+    if imp:
+        out += [f"**Edition impact**: {imp['certificates']:,} valid certificates re-evaluated under each category's "
+                f"newest edition in {imp['impact_s']:.1f} s with {imp['workers']} worker processes (started once, "
+                f"{imp.get('pool_start_s', 0):.1f} s, not counted), against {imp['evaluate_batch_s']:.1f} s for "
+                f"`evaluate_batch` on the same applications in this process: **ratio {imp['ratio']:.2f}** (target "
+                "1.5). The impact time includes reading every log of the category and every application from the "
+                "database (one query for the logs of a category), intake, and each verdict carried back from its "
+                "worker (the worker classifies; the decision stays there). Every certificate of the generated "
+                "registry keeps its label (its application is the shipped example granted under the example "
+                "overlays), so this measures the cost, not a realistic mix of outcomes.", "",
+                "| category | certificates | impact | evaluate_batch | ratio |", "|---|---:|---:|---:|---:|"]
+        for r in imp["categories"]:
+            out.append(f"| {r['category']} | {r['certificates']:,} | {r['impact_s']:.2f} s | "
+                       f"{r['evaluate_batch_s']:.2f} s | {r['ratio']:.2f} |")
+        out.append("")
+    load = reg.get("load")
+    if load:
+        out += ["**Public endpoints** (`greencert serve`, one worker; the load generator — httpx, a closed loop of C "
+                "clients — runs on the same machine and takes CPU from the server):", "",
+                "| endpoint | backend | registry | concurrency | requests | requests/s | p50 | p99 |",
+                "|---|---|---:|---:|---:|---:|---:|---:|"]
+        for r in load:
+            out.append(f"| {r['endpoint']} | {r['backend']} | {r['registry']:,} | {r['concurrency']} | "
+                       f"{r['requests']:,} | {r['rps']:,.0f} | {r['p50_ms']:.0f} ms | {r['p99_ms']:.0f} ms |")
+        out += ["", "Target for verification: ≥ 2,000 requests/s, p99 < 50 ms — **not met**.", ""]
     return out
 
 

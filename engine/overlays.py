@@ -86,7 +86,7 @@ def apply_overlays(result: LoadResult, dirs: Sequence[Path]) -> tuple[LoadResult
             applied[target] = tuple(doc.data["id"] for doc in overlays)
     out = LoadResult(categories=dict(result.categories), rulesets=rulesets,
                      diagnostics=sort_diagnostics([*result.diagnostics, *diags]),
-                     files=[*result.files, *(d.file for d in docs)])
+                     files=[*result.files, *(d.file for d in docs)], scheme=result.scheme)
     return out, applied
 
 

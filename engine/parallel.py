@@ -14,7 +14,7 @@ import datetime as dt
 import math
 import multiprocessing
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -120,17 +120,20 @@ def _failed(index: int, e: Exception) -> ItemResult:
 _worker_repo: Repository | None = None
 
 
-def _init_worker(paths: Sequence[str] | None) -> None:
+def _init_worker(paths: Sequence[str] | None, overlay_dirs: Sequence[str] = ()) -> None:
     global _worker_repo
-    _worker_repo = Repository.load([Path(p) for p in paths] if paths is not None else None)
+    _worker_repo = Repository.load([Path(p) for p in paths] if paths is not None else None,
+                                   [Path(p) for p in overlay_dirs])
     _worker_repo.compile_all()
 
 
-def _run_chunk(chunk: Sequence[tuple[int, Item]], as_of: dt.date, binding: bool) -> list[ItemResult]:
+def _run_chunk(chunk: Sequence[tuple[int, Item]], as_of: dt.date, binding: bool,
+               reduce: Callable[[ItemResult], Any] | None = None) -> list[Any]:
     repo = _worker_repo
     if repo is None:  # pragma: no cover - the initializer always ran
         raise RuntimeError("worker has no repository")
-    return evaluate_chunk(repo, chunk, as_of, binding=binding)
+    results = evaluate_chunk(repo, chunk, as_of, binding=binding)
+    return results if reduce is None else [reduce(r) for r in results]
 
 
 def _ping() -> int:
@@ -146,11 +149,12 @@ class ParallelEvaluator:
     `workers=0` evaluates in this process (same results, no pool), which is what small batches want."""
 
     def __init__(self, workers: int | None = None, *, paths: Sequence[Path] | None = None,
-                 start_method: str = "spawn", chunk_size: int | None = None):
+                 start_method: str = "spawn", chunk_size: int | None = None, overlay_dirs: Sequence[Path] = ()):
         if start_method not in ("spawn", "forkserver"):
             raise ValueError(f"start method `{start_method}` is not allowed: use `spawn` or `forkserver`")
         self.workers = max(0, workers if workers is not None else (os.cpu_count() or 1))
         self.paths = [str(p) for p in paths] if paths is not None else None
+        self.overlay_dirs = [str(p) for p in overlay_dirs]  # a body's licensed limits, merged in every worker
         self.start_method = start_method
         self.chunk_size = chunk_size
         self._pool: ProcessPoolExecutor | None = None
@@ -167,7 +171,8 @@ class ParallelEvaluator:
         """Start the workers and wait until each has loaded its Repository."""
         if self.workers == 0:
             if self._local is None:
-                self._local = Repository.load([Path(p) for p in self.paths] if self.paths is not None else None)
+                self._local = Repository.load([Path(p) for p in self.paths] if self.paths is not None else None,
+                                              [Path(p) for p in self.overlay_dirs])
             return
         if self._pool is None:
             self._pool = self._new_pool()
@@ -177,7 +182,7 @@ class ParallelEvaluator:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context(self.start_method),
-                                   initializer=_init_worker, initargs=(self.paths,))
+                                   initializer=_init_worker, initargs=(self.paths, self.overlay_dirs))
 
     def close(self) -> None:
         if self._pool is not None:
@@ -189,16 +194,24 @@ class ParallelEvaluator:
 
     def evaluate(self, items: Iterable[Item], as_of: dt.date, *, binding: bool = True) -> list[ItemResult]:
         """One result per item, in input order."""
+        return self.evaluate_reduced(items, as_of, binding=binding)
+
+    def evaluate_reduced(self, items: Iterable[Item], as_of: dt.date, *, binding: bool = True,
+                         reduce: Callable[[ItemResult], Any] | None = None) -> list[Any]:
+        """`evaluate`, with `reduce` (a module-level function, so that it pickles by name) applied to each result
+        in the worker: only what it returns crosses back to this process (a decision is a large object to pickle
+        when the caller needs a few fields of it). A worker that died: `reduce` of the `worker_failed` result."""
         indexed = list(enumerate(items))
         if not indexed:
             return []
         self.start()
         if self.workers == 0:
             assert self._local is not None
-            return evaluate_chunk(self._local, indexed, as_of, binding=binding)
+            local = evaluate_chunk(self._local, indexed, as_of, binding=binding)
+            return local if reduce is None else [reduce(r) for r in local]
         size = self.chunk_size or max(1, min(256, math.ceil(len(indexed) / (self.workers * 4))))
         chunks = [indexed[k:k + size] for k in range(0, len(indexed), size)]
-        results: dict[int, list[ItemResult]] = {}
+        results: dict[int, list[Any]] = {}
         pending = list(range(len(chunks)))
         for attempt in range(2):
             if not pending:
@@ -206,10 +219,10 @@ class ParallelEvaluator:
             if attempt and self._pool is None:
                 self._pool = self._new_pool()
             assert self._pool is not None
-            futures: list[tuple[int, Future[list[ItemResult]]]] = []
+            futures: list[tuple[int, Future[list[Any]]]] = []
             for c in pending:
                 try:
-                    futures.append((c, self._pool.submit(_run_chunk, chunks[c], as_of, binding)))
+                    futures.append((c, self._pool.submit(_run_chunk, chunks[c], as_of, binding, reduce)))
                 except BrokenProcessPool:
                     break
             failed: list[int] = [c for c in pending if c not in {k for k, _ in futures}]
@@ -227,8 +240,12 @@ class ParallelEvaluator:
             results[c] = [ItemResult(i, None, (Diagnostic(
                 "worker_failed", "the worker process evaluating this application stopped twice", f"<item {i}>",
                 hint="evaluate it on its own to see the failure"),)) for i, _ in chunks[c]]
+            if reduce is not None:
+                results[c] = [reduce(r) for r in results[c]]
         out = [r for c in range(len(chunks)) for r in results[c]]
-        assert [r.index for r in out] == [i for i, _ in indexed]
+        assert len(out) == len(indexed)
+        if reduce is None:
+            assert [r.index for r in out] == [i for i, _ in indexed]
         return out
 
 

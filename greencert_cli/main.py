@@ -206,6 +206,37 @@ def _keys(parser: argparse.ArgumentParser) -> None:
     p.set_defaults(run="api.commands:cmd_keys_revoke")
 
 
+def _impact(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--category", required=True)
+    p.add_argument("--edition", required=True, help="the new edition: its standard (e.g. `GB/T 35607-2024`) or id")
+    p.add_argument("--as-of", type=_date, help="the certificates valid on this day, evaluated as of it (default: "
+                                               "the day the edition takes effect)")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--database-url", help=_db_help())
+    p.add_argument("--rules", type=Path, action="append", help="rule-set folder(s) instead of the shipped rules/")
+    p.add_argument("--overlay", type=Path, action="append",
+                   help="overlay folder(s): the body's licensed limits, or limits it tries (\"what if\"; the "
+                        "registry is only read) (default GREENCERT_OVERLAY_DIRS)")
+    p.add_argument("--workers", type=int, help="worker processes (default: one per CPU)")
+    p.set_defaults(run="api.impact:cmd_impact")
+
+
+def _registry(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", type=_date, help="the certificates valid on this day (default today)")
+    p.add_argument("--category")
+    p.add_argument("--label-kind", choices=("full", "partial"))
+    p.add_argument("--attribute", help="a label's attribute (resource, energy, environment, quality, …) or id")
+    p.add_argument("--holder", help="the holder's organisation or printed name")
+    p.add_argument("--region")
+    p.add_argument("--issued-by", help="the certification body")
+    p.add_argument("--model", help="instead: is this model covered by a valid certificate on the day?")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--database-url", help=_db_help())
+    p.set_defaults(run="api.registry_commands:cmd_registry")
+
+
 def _certificates(parser: argparse.ArgumentParser) -> None:
     from api.certificate_commands import add_arguments
 
@@ -220,6 +251,10 @@ COMMANDS: dict[str, Command] = {
     "migrate": Command("bring the database schema up to date (the server also does this on start)", _migrate),
     "keys": Command("manage API keys", _keys),
     "certificates": Command("issue certificates, record their life, check them", _certificates),
+    "registry": Command("the certificates valid on a day (public data), filtered, as a table, JSON or CSV; or "
+                        "whether a model is covered", _registry),
+    "impact": Command("what a new edition does to the valid certificates of a category: keep, lose or undetermined, "
+                      "per certificate and in summary", _impact),
     "features": Command("run the Gherkin features of the rule sets; with --coverage, report the criteria, basic "
                         "requirements and labels no scenario exercises (exit 2 when a rule set is not fully covered)",
                         _features),

@@ -47,6 +47,8 @@ class IssueIn(BaseModel):
     manufacturer: str | None = Field(default=None, max_length=300, description="default: the application's")
     production_sites: list[Annotated[str, Field(max_length=300)]] = Field(default_factory=list, max_length=50)
     issued_on: IsoDate | None = Field(default=None, description="default today")
+    region: str | None = Field(default=None, min_length=1, max_length=100,
+                               description="where the product is certified (a filter of the public registry)")
     prefix: str | None = Field(default=None, pattern=certs.PREFIX_PATTERN,
                                description="the number prefix; default `GREENCERT_CERTIFICATE_PREFIX`, else your "
                                            "organisation's name in capitals")
@@ -78,7 +80,8 @@ class EventIn(BaseModel):
 def issue(payload: IssueIn, response: Response, services: ServicesDep, principal: CertificationBody,
           today: TodayDep, settings: CertificateSettingsDep, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     req = certs.IssueRequest(payload.evaluation_id, payload.holder, payload.holder_name or payload.holder,
-                             payload.manufacturer, tuple(payload.production_sites), payload.issued_on, payload.prefix)
+                             payload.manufacturer, tuple(payload.production_sites), payload.issued_on, payload.prefix,
+                             payload.region)
     loaded, replayed = certs.issue(services, principal, req, today=today, settings=settings,
                                    idempotency_key=idempotency_key)
     if replayed:

@@ -66,6 +66,12 @@ ENDPOINTS = [
     Endpoint("GET", "/v1/certificates/{certificate}/document", frozenset({CB, M}), foreign=404),
     Endpoint("POST", "/v1/certificates/{certificate}/events", frozenset({CB}), "certificate_event", 201, foreign=404),
     Endpoint("GET", "/v1/public/certificates/{certificate}", PUBLIC),
+    Endpoint("GET", "/v1/public/registry", PUBLIC),
+    Endpoint("GET", "/v1/public/coverage", PUBLIC, "coverage"),
+    Endpoint("POST", "/v1/draws", frozenset({CB}), "draw", 201),
+    Endpoint("POST", "/v1/draws/{draw}/checks", frozenset({CB}), "draw_check", 201, foreign=404),
+    Endpoint("GET", "/v1/public/draws/{draw}", PUBLIC),
+    Endpoint("GET", "/v1/public/draws/{draw}/reproduction", PUBLIC),
     Endpoint("GET", "/v1/health", PUBLIC),
     Endpoint("GET", "/v1/ready", PUBLIC),
 ]
@@ -76,7 +82,8 @@ CALLERS = [(role, whose) for role in ROLES for whose in ("own", "foreign")] + [(
 
 def _template(path: str) -> str:
     return (path.replace("{evaluation}", "{evaluation_id}").replace("{self_check}", "{self_check_id}")
-            .replace("{key}", "{key_id}").replace("{certificate}", "{number}").replace("coatings", "{category}"))
+            .replace("{key}", "{key_id}").replace("{certificate}", "{number}").replace("{draw}", "{draw_id}")
+            .replace("coatings", "{category}"))
 
 
 def test_the_matrix_covers_every_route(app: FastAPI) -> None:
@@ -92,14 +99,17 @@ def test_the_roles_are_one_list() -> None:
 @pytest.fixture
 def world(client: TestClient, app: FastAPI, org: Org) -> dict[str, str]:
     """One evaluation and one stored self-check of `org`, a key of `org` to revoke, a stored rule-set version, a
-    certificate issued by `org` and held by `org`."""
+    certificate issued by `org` and held by `org`, a random draw of that certificate."""
     ev = client.post(f"/v1/evaluations?as_of={AS_OF}", json=APPLICATION, headers=org.headers(CB)).json()
     sc = client.post(f"/v1/self-checks?as_of={AS_OF}&store=true", json=APPLICATION, headers=org.headers(M)).json()
     victim = create_key(app.state.services.db, org.name, M, "to revoke")
     cert = client.post("/v1/certificates", json={"evaluation_id": ev["id"], "holder": org.name},
                        headers=org.headers(CB)).json()
+    draw = client.post("/v1/draws", json={"n": 1, "issued_by": org.name}, headers=org.headers(CB)).json()
+    assert draw["certificates"][0]["number"] == cert["number"]
     return {"evaluation": ev["id"], "self_check": sc["id"], "key": victim.id, "key_token": victim.token,
-            "version": ev["decision"]["ruleset_version"], "organisation": org.name, "certificate": cert["number"]}
+            "version": ev["decision"]["ruleset_version"], "organisation": org.name, "certificate": cert["number"],
+            "draw": draw["id"]}
 
 
 def _request(client: TestClient, e: Endpoint, world: dict[str, str], headers: dict[str, str]) -> Any:
@@ -114,6 +124,12 @@ def _request(client: TestClient, e: Endpoint, world: dict[str, str], headers: di
         kwargs["json"] = {"evaluation_id": world["evaluation"], "holder": world["organisation"]}
     elif e.body == "certificate_event":
         kwargs["json"] = {"kind": "suspended", "on": "2026-12-01", "reason": "complaint", "deadline": "2027-01-01"}
+    elif e.body == "coverage":
+        path += "?model=LW-2100"
+    elif e.body == "draw":
+        kwargs["json"] = {"n": 1}
+    elif e.body == "draw_check":
+        kwargs["json"] = {"number": world["certificate"], "evaluation_id": world["evaluation"], "on": AS_OF}
     elif e.body == "key":
         kwargs["json"] = {"organisation": world["organisation"], "role": CB}
     elif e.body == "rule_file":
