@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import ops
 from .decision import CriterionResult, OpenGrade
 from .durable_core import MAX_FIELDS_PER_FACT, DurableRuleSet
 from .models import (
@@ -44,7 +45,8 @@ class CriterionPlan:
     limit_status: str
     # what every decision repeats about this criterion, computed once
     kind: str = "quantity"
-    upper_bound: bool = False  # lte, lt, not_detected: a not-detected result can prove it
+    upper_bound: bool = False  # a failure exceeds a limit (engine.ops: lte, lt, not_detected)
+    not_detected_proves: bool = False  # a not-detected result at a low enough detection limit can prove it
     describe: str = ""
     caveat: str = ""  # the decision's caveat when a verdict rests on this criterion's unconfirmed limit
     limit: Any = None
@@ -140,81 +142,22 @@ class CompiledRuleSet:
 
 
 def condition_for(req: Requirement, value_field: str, nd_field: str | None) -> dict[str, Any] | None:
-    """durable's expression for "this requirement holds", on the fact's field; None without a limit."""
+    """durable's expression for "this requirement holds", on the fact's field; None without a limit. Each
+    operator writes it once, in its module of `engine.ops`."""
     if not req.has_limit:
         return None
-    f = value_field
-    op = req.op
-    if op in ("lte", "gte", "gt"):
-        return {f"${op}": {f: req.value}}
-    if op == "lt":
-        # a not-detected result at detection limit d means value < d, so d <= limit passes `< limit`
-        if nd_field is None:
-            return {"$lt": {f: req.value}}
-        return {"$or": [{"$lt": {f: req.value}}, {"$and": [{nd_field: 1}, {"$lte": {f: req.value}}]}]}
-    if op == "eq":
-        return {f: req.value}
-    if op == "between":
-        return {"$and": [{"$gte": {f: req.low}}, {"$lte": {f: req.high}}]}
-    if op == "one_of":
-        return {"$or": [{f: v} for v in req.values or ()]}
-    if op == "not_detected":
-        if req.value is None:
-            return {nd_field or f + "n": 1}
-        return {"$and": [{nd_field or f + "n": 1}, {"$lte": {f: req.value}}]}
-    if op == "present":
-        return {f: 1}
-    raise ValueError(f"unknown operator {op}")  # pragma: no cover - the schema allows no other
+    return req.operator.holds(req, value_field, nd_field)
 
 
 def failure_for(req: Requirement, value_field: str, nd_field: str | None) -> dict[str, Any] | None:
-    """durable's expression for "this requirement does NOT hold" on an admitted value; None without a limit.
+    """durable's expression for "this requirement does NOT hold" on an admitted value; None without a limit:
+    the negation of `condition_for` (`ops.negate`), never written a second time.
 
     Criteria compile to failure rules: a passing application then fires almost nothing (each fired rule is a
     round trip through durable's action queue, ~1.5 µs), and the pass/fail of every admitted criterion is
     still decided by durable: it failed if its rule fired, it passed if not."""
-    if not req.has_limit:
-        return None
-    f = value_field
-    op = req.op
-    if op == "lte":
-        return {"$gt": {f: req.value}}
-    if op == "lt":
-        if nd_field is None:
-            return {"$gte": {f: req.value}}
-        # fails unless value < limit, or not detected at a detection limit <= limit
-        return {"$or": [{"$gt": {f: req.value}}, {"$and": [{"$gte": {f: req.value}}, {nd_field: 0}]}]}
-    if op == "gte":
-        return {"$lt": {f: req.value}}
-    if op == "gt":
-        return {"$lte": {f: req.value}}
-    if op == "eq":
-        return {"$neq": {f: req.value}}
-    if op == "between":
-        return {"$or": [{"$lt": {f: req.low}}, {"$gt": {f: req.high}}]}
-    if op == "one_of":
-        values = tuple(req.values or ())
-        if len(values) == 1:
-            return {"$neq": {f: values[0]}}
-        return {"$and": [{"$neq": {f: v}} for v in values]}
-    if op == "not_detected":
-        nd = nd_field or f + "n"
-        if req.value is None:
-            return {nd: 0}
-        return {"$or": [{nd: 0}, {"$gt": {f: req.value}}]}
-    if op == "present":
-        return {"$neq": {f: 1}}
-    raise ValueError(f"unknown operator {op}")  # pragma: no cover - the schema allows no other
-
-
-def _margin_plan(req: Requirement) -> tuple[int, Any, Any]:
-    if req.op in ("lte", "lt", "not_detected"):
-        return (1, float(req.value), None) if req.value is not None else (0, None, None)
-    if req.op in ("gte", "gt") and req.value is not None:
-        return (2, float(req.value), None)
-    if req.op == "between" and req.low is not None and req.high is not None:
-        return (3, req.low, req.high)
-    return (0, None, None)
+    cond = condition_for(req, value_field, nd_field)
+    return None if cond is None else ops.negate(cond)
 
 
 def _applicability(criterion: Criterion) -> Callable[[str | None, Mapping[str, Any]], bool]:
@@ -247,7 +190,8 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
     for i, c in enumerate(ruleset.criteria):
         ind = indicators[c.indicator]
         vf = f"c{i}"
-        nd = f"n{i}" if ind.kind == "quantity" and c.requirement.op in ("lte", "lt", "not_detected") else None
+        operator = c.requirement.operator
+        nd = f"n{i}" if ind.kind == "quantity" and operator.not_detected_proves else None
         cond = failure_for(c.requirement, vf, nd)
         rule = vf if cond is not None else None
         if cond is not None:
@@ -260,14 +204,8 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
             defaults.same_model if defaults.same_model is not None else True)
         limit_status = c.provenance.status if c.requirement.has_limit else "none"
         req = c.requirement
-        limit: Any
-        if req.op == "between":
-            limit = (req.low, req.high) if req.has_limit else None
-        elif req.op == "one_of":
-            limit = tuple(req.values or ())
-        else:
-            limit = req.value
-        unit = req.unit or ind.unit
+        limit = operator.limit(req)
+        unit = req.unit or operator.measured_unit(req, ind, indicators)
         limit_unit = unit if ind.kind == "quantity" else None
         attribute = c.attribute or ind.attribute
         not_applicable = CriterionResult(
@@ -277,14 +215,15 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
             index=i, criterion=c, indicator=ind, attribute=attribute,
             unit=unit, value_field=vf, nd_field=nd, rule=rule,
             applies=_applicability(c), laboratory=frozenset(lab), max_age_days=max_age, same_model=same_model,
-            limit_status=limit_status, kind=ind.kind, upper_bound=req.op in ("lte", "lt", "not_detected"),
+            limit_status=limit_status, kind=ind.kind, upper_bound=operator.upper_bound,
+            not_detected_proves=operator.not_detected_proves,
             describe=req.describe(), caveat=f"`{c.id}` was judged against an unconfirmed limit ({req.describe()})",
             limit=limit, limit_unit=limit_unit, lab_text=" or ".join(sorted(lab)),
             not_applicable=not_applicable,
             head=(c.id, ind.id, ind.name.zh, ind.name.en, attribute),
             middle=(req.describe(), req.op, limit, limit_unit, limit_status),
             tail=(c.clause, c.provenance.source, c.optional),
-            margin=_margin_plan(req),
+            margin=operator.margin(req),
         ))
     basics: list[BasicPlan] = []
     for j, b in enumerate(ruleset.basic_requirements):
@@ -316,7 +255,7 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
             cond = condition_for(req, vf, f"{gf}n")
             if cond is None:
                 continue
-            upper = req.op in ("lte", "lt", "not_detected")
+            upper = req.operator.not_detected_proves
             if not upper:
                 # a not-detected result proves no lower bound, range or exact value (docs/semantics.md §5)
                 cond = {"$and": [{f"{gf}n": 0}, cond]}

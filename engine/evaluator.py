@@ -28,7 +28,6 @@ from .units import IncompatibleUnits, UnitError, apply_conversion, conversion
 __all__ = ["evaluate", "evaluate_batch", "evaluate_each"]
 
 _OPEN = ("missing", "not_acceptable", "undetermined", "pending")
-_UPPER_BOUND_OPS = ("lte", "lt", "not_detected")
 
 
 def _report_ref(report: TestReport) -> EvidenceRef:
@@ -90,7 +89,7 @@ def _admit(plan: CriterionPlan, candidates: list[_Candidate], model: str) -> tup
                             reason = "value_out_of_range"
                             detail = f"`{raw}` {result.unit} is out of range in `{plan.unit}`"
                         elif nd:
-                            if not plan.upper_bound:
+                            if not plan.not_detected_proves:
                                 reason = "not_detected_not_comparable"
                                 detail = "a not-detected result cannot prove a lower bound or an exact value"
                             else:

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from . import ops
 from .diagnostics import Diagnostic, did_you_mean, sort_diagnostics
 from .models import (
     COMPARISON_OPS,
@@ -255,7 +256,7 @@ def load(paths: Sequence[Path] | None = None, *, with_default_catalog: bool = Tr
 
 # ---------------------------------------------------------------------------------------------- operators
 
-_NOT_OPERATORS = {"unit", "detection_limit_max"}
+_NOT_OPERATORS = {"unit"} | (set(ops.requirement_schema()) - set(ops.REGISTRY))  # detection_limit_max
 
 
 def _operator_problems(doc: SourceDocument, items: Iterable[tuple[Pointer, dict[str, Any], str]], ops: Sequence[str],
@@ -351,18 +352,16 @@ def _check_condition(doc: SourceDocument, cond: Condition, param: Parameter, pat
                      code: str) -> list[Diagnostic]:
     """A condition must fit the parameter's type, and name only its choices."""
     op = cond.op
-    if op in ("lte", "lt", "gte", "gt", "between"):
+    operator = ops.REGISTRY[op]
+    if operator.numeric:
         if param.type != "number":
             return [doc.diagnostic(code, f"`{op}` compares numbers but `{param.id}` is a {param.type} parameter",
                                    path + (op,), key=True, hint=_condition_hint(param))]
-        if op == "between" and cond.between and cond.between[0] > cond.between[1]:
-            return [doc.diagnostic(code, f"`between` needs [low, high] with low ≤ high, found "
-                                   f"[{_fmt(cond.between[0])}, {_fmt(cond.between[1])}]", path + (op,))]
-        return []
-    values = [cond.eq] if op == "eq" else list(cond.one_of or ())
+        problem = operator.bound_problem(getattr(cond, op))
+        return [doc.diagnostic(code, problem, path + (op,))] if problem else []
     out = []
-    for j, v in enumerate(values):
-        vpath = path + (op,) if op == "eq" else path + (op, j)
+    for sub, v in operator.condition_values(getattr(cond, op)):
+        vpath = path + sub
         if param.type == "number" and (isinstance(v, bool) or not isinstance(v, (int, float))):
             out.append(doc.diagnostic(code, f"`{param.id}` is a number parameter, found `{_fmt(v)}`", vpath))
         elif param.type == "boolean" and not isinstance(v, bool):
@@ -549,58 +548,32 @@ def _rule_conditions(data: Any) -> Iterable[tuple[Pointer, dict[str, Any], str]]
                                    "the")
 
 
-_OPS_BY_KIND = {
-    "quantity": {"lte", "lt", "gte", "gt", "eq", "between", "not_detected"},
-    "choice": {"eq", "one_of"},
-    "document": {"present"},
-}
-
-
-def _check_requirement(doc: SourceDocument, req: Any, indicator: Any, path: Pointer) -> Iterable[Diagnostic]:
-    if req.op not in _OPS_BY_KIND[indicator.kind]:
+def _check_requirement(doc: SourceDocument, req: Any, indicator: Any, path: Pointer,
+                       indicators: dict[str, Any]) -> Iterable[Diagnostic]:
+    allowed = ops.ops_for_kind(indicator.kind)
+    if req.op not in allowed:
         yield doc.diagnostic("rules_requirement_error",
                              f"`{req.op}` does not apply to {indicator.kind} indicator `{indicator.id}`",
                              path + (req.op,), key=True,
-                             hint="use one of " + ", ".join(f"`{o}`" for o in sorted(_OPS_BY_KIND[indicator.kind])))
+                             hint="use one of " + ", ".join(f"`{o}`" for o in sorted(allowed)))
         return
-    if req.op == "eq" and req.value is not None:
-        # durable-rules would coerce silently (`1 == true`): the limit must have the indicator's own type
-        numeric = isinstance(req.value, (int, float)) and not isinstance(req.value, bool)
-        if indicator.kind == "quantity" and not numeric:
-            yield doc.diagnostic("rules_requirement_error", f"`eq` on quantity indicator `{indicator.id}` needs a number, "
-                                 f"found `{req.value}`", path + ("eq",))
-        elif indicator.kind == "choice" and not isinstance(req.value, str):
-            yield doc.diagnostic("rules_requirement_error", f"`eq` on choice indicator `{indicator.id}` needs one of its "
-                                 f"choices, found `{req.value}`", path + ("eq",),
-                                 hint=did_you_mean(str(req.value), indicator.choices or ()))
-        elif indicator.kind == "choice" and indicator.choices and req.value not in indicator.choices:
-            yield doc.diagnostic("rules_reference_error", f"`{req.value}` is not a choice of indicator `{indicator.id}`",
-                                 path + ("eq",), hint=did_you_mean(str(req.value), indicator.choices))
-    if req.op == "between" and req.low is not None and req.high is not None and req.low > req.high:
-        yield doc.diagnostic("rules_requirement_error", f"`between` needs [low, high] with low ≤ high, found "
-                             f"[{_fmt(req.low)}, {_fmt(req.high)}]", path + ("between",))
-    if req.op == "one_of" and indicator.choices:
-        for j, v in enumerate(req.values or ()):
-            if v not in indicator.choices:
-                yield doc.diagnostic("rules_reference_error", f"`{v}` is not a choice of indicator `{indicator.id}`",
-                                     path + ("one_of", j), hint=did_you_mean(str(v), indicator.choices))
-    if req.op == "eq" and indicator.kind == "choice" and indicator.choices and req.value is not None \
-            and req.value not in indicator.choices:
-        yield doc.diagnostic("rules_reference_error", f"`{_fmt(req.value)}` is not a choice of indicator "
-                             f"`{indicator.id}`", path + ("eq",), hint=did_you_mean(str(req.value), indicator.choices))
-    if indicator.kind == "quantity" and req.unit is not None:
+    for p in req.operator.check(req, indicator, indicators):  # the operator's own checks (engine/ops)
+        yield doc.diagnostic(p.code, p.message, path + p.path, key=p.key, hint=p.hint)
+    measured = req.operator.measured_unit(req, indicator, indicators)  # the compared value's own unit
+    if indicator.kind == "quantity" and req.unit is not None and measured is not None:
         try:
             check_unit(req.unit)
         except UnitError:
             yield doc.diagnostic("rules_unit_error", f"unknown unit `{req.unit}`", path + ("unit",),
-                                 hint=f"the indicator is measured in `{indicator.unit}`")
+                                 hint=f"the indicator is measured in `{measured}`")
             return
         try:
-            conversion(req.unit, indicator.unit)
+            conversion(req.unit, measured)
         except IncompatibleUnits:
             yield doc.diagnostic("rules_unit_error",
-                                 f"unit `{req.unit}` cannot convert to `{indicator.unit}`, the unit of `{indicator.id}`",
-                                 path + ("unit",), hint=f"write the limit in `{indicator.unit}` or a unit of the same kind")
+                                 f"unit `{req.unit}` cannot convert to `{measured}`, the unit of "
+                                 f"{req.operator.measured_what(req, indicator)}",
+                                 path + ("unit",), hint=f"write the limit in `{measured}` or a unit of the same kind")
 
 
 def _unknown_indicator(doc: SourceDocument, name: str, indicators: dict[str, Any], aliases: dict[str, str],
@@ -653,7 +626,7 @@ def _check_ruleset(doc: SourceDocument, rs: RuleSet, categories: dict[str, Loade
         if ind is None:
             yield _unknown_indicator(doc, c.indicator, indicators, aliases, path + ("indicator",))
         else:
-            yield from _check_requirement(doc, c.requirement, ind, path + ("requirement",))
+            yield from _check_requirement(doc, c.requirement, ind, path + ("requirement",), indicators)
         attribute = c.attribute or (ind.attribute if ind else None)
         if c.attribute is not None and c.attribute not in attributes:
             yield doc.diagnostic("rules_reference_error", f"unknown attribute `{c.attribute}`", path + ("attribute",),
@@ -796,18 +769,7 @@ _Interval = tuple[float, bool, float, bool]  # low, low inclusive, high, high in
 
 
 def _as_set_or_interval(c: Condition) -> set[tuple[bool, Any]] | _Interval:
-    inf = float("inf")
-    op = c.op
-    if op == "eq":
-        return {(isinstance(c.eq, bool), c.eq)}
-    if op == "one_of":
-        return {(isinstance(v, bool), v) for v in c.one_of or ()}
-    if op == "between":
-        lo, hi = c.between or (0.0, 0.0)
-        return (lo, True, hi, True)
-    value = float(getattr(c, op))
-    return {"lte": (-inf, False, value, True), "lt": (-inf, False, value, False),
-            "gte": (value, True, inf, False), "gt": (value, False, inf, False)}[op]
+    return ops.REGISTRY[c.op].interval(getattr(c, c.op))
 
 
 def _in(value: Any, iv: _Interval) -> bool:
@@ -867,7 +829,7 @@ def _check_label(doc: SourceDocument, rs: RuleSet, lab: Any, path: Pointer, indi
             yield from _duplicates(doc, lab.grades, path + ("grades",), "rules_duplicate_id", "grade")
             for j, g in enumerate(lab.grades):
                 yield from _check_requirement(doc, g.requirement, indicators[lab.indicator],
-                                              path + ("grades", j, "requirement"))
+                                              path + ("grades", j, "requirement"), indicators)
                 if g.requirement.has_limit and not (g.provenance and g.provenance.source):
                     yield doc.diagnostic("rules_provenance_error", f"grade `{g.id}` has a limit but no source",
                                          path + ("grades", j, "id"),
