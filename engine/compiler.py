@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +63,11 @@ class CriterionPlan:
     # the margin to the limit (evaluator stage 4): (1, limit, _) limit - value, for an upper bound; (2, limit, _)
     # value - limit, for a lower bound; (3, low, high) the distance to the nearer end of a range; (0, _, _) none
     margin: tuple[int, Any, Any] = (0, None, None)
+    # an operator reading several indicators (engine.ops `operands`): one plan per indicator read, the criterion's
+    # own first, each admitting its result in its indicator's unit; `combine` makes the compared value of them
+    operand_plans: tuple[CriterionPlan, ...] = ()
+    combine: Callable[[tuple[float, ...]], float] | None = None
+    missing_detail: str = ""  # the detail of a `missing` verdict
 
 
 @dataclass(frozen=True)
@@ -160,6 +166,18 @@ def failure_for(req: Requirement, value_field: str, nd_field: str | None) -> dic
     return None if cond is None else ops.negate(cond)
 
 
+def _with_operands(plan: CriterionPlan, read: list[Indicator]) -> CriterionPlan:
+    """The plan of a criterion whose operator reads several indicators: each is admitted by the criterion's
+    evidence policy, in its own unit (a not-detected result proves no combination), then combined."""
+    req = plan.criterion.requirement
+    combine = req.operator.combiner(req, tuple(i.unit for i in read), plan.unit)
+    operand_plans = tuple(dataclasses.replace(plan, indicator=i, unit=i.unit, not_detected_proves=False, nd_field=None)
+                          for i in read)
+    names = " and ".join(f"`{i.id}`" for i in read)
+    return dataclasses.replace(plan, operand_plans=operand_plans, combine=combine,
+                               missing_detail=f"needs a result for each of {names}")
+
+
 def _applicability(criterion: Criterion) -> Callable[[str | None, Mapping[str, Any]], bool]:
     when = criterion.applies_when
     if when is None:
@@ -224,7 +242,11 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
             middle=(req.describe(), req.op, limit, limit_unit, limit_status),
             tail=(c.clause, c.provenance.source, c.optional),
             margin=operator.margin(req),
+            missing_detail=f"no result for `{ind.id}`",
         ))
+        extra = operator.operands(req)
+        if extra:
+            plans[-1] = _with_operands(plans[-1], [ind] + [indicators[x] for x in extra])
     basics: list[BasicPlan] = []
     for j, b in enumerate(ruleset.basic_requirements):
         bf = f"b{j}"

@@ -828,6 +828,10 @@ def _check_label(doc: SourceDocument, rs: RuleSet, lab: Any, path: Pointer, indi
         else:
             yield from _duplicates(doc, lab.grades, path + ("grades",), "rules_duplicate_id", "grade")
             for j, g in enumerate(lab.grades):
+                if not g.requirement.operator.in_grades:
+                    yield doc.diagnostic("rules_label_error", f"`{g.requirement.op}` cannot band a grade label",
+                                         path + ("grades", j, "requirement", g.requirement.op), key=True)
+                    continue
                 yield from _check_requirement(doc, g.requirement, indicators[lab.indicator],
                                               path + ("grades", j, "requirement"), indicators)
                 if g.requirement.has_limit and not (g.provenance and g.provenance.source):

@@ -92,6 +92,7 @@ class Operator:
     numeric: bool = True  # compares numbers (a condition on a text parameter cannot use it)
     upper_bound: bool = False
     not_detected_proves: bool = False
+    in_grades: bool = True  # a grade label's band may use it (an operator with `operands` cannot)
 
     # ---- requirement
 
