@@ -7,13 +7,14 @@ people (`models.Requirement`, `models.Condition`), its durable-rules expression 
 (`compiler`; the failure rule the criteria compile to is derived by `negate`, never written a second time), its
 margin, whether it is an upper bound, and a value that passes it (the BDD kit's drafts).
 
-Adding an operator is adding a module here and its name to `_MODULES`; the reference evaluator of the tests
+Adding an operator is adding a module here (found by `_load`, placed by its `order`); the reference evaluator of the tests
 (`tests/reference_evaluator.py`) stays independent of this registry: it is the oracle the engine is checked
 against.
 """
 
 from __future__ import annotations
 
+import pkgutil
 from importlib import import_module
 
 from .base import NEEDS_QUANTIFIED, Bounds, Operator, Problem, negate
@@ -21,18 +22,18 @@ from .base import NEEDS_QUANTIFIED, Bounds, Operator, Problem, negate
 __all__ = ["Operator", "Problem", "Bounds", "NEEDS_QUANTIFIED", "REGISTRY", "get", "negate", "requirement_ops",
            "condition_ops", "ops_for_kind", "requirement_schema", "condition_schema"]
 
-# the order is the order of the YAML keys in messages and of the schema's properties
-_MODULES = ("lte", "lt", "gte", "gt", "eq", "between", "one_of", "not_detected", "present")
-
-
 def _load() -> dict[str, Operator]:
-    out: dict[str, Operator] = {}
-    for name in _MODULES:
-        op = import_module(f"{__name__}.{name}").OPERATOR
-        if op.name != name:  # pragma: no cover - a module misnamed is a programming error
-            raise RuntimeError(f"engine/ops/{name}.py declares operator `{op.name}`")
-        out[name] = op
-    return out
+    """Every module of this package but `base` declares one operator (`OPERATOR`), named as the module; they
+    are listed by `order`, the order of the keys in messages and in the schema."""
+    found: list[Operator] = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.name == "base":
+            continue
+        op = import_module(f"{__name__}.{info.name}").OPERATOR
+        if op.name != info.name:  # pragma: no cover - a module misnamed is a programming error
+            raise RuntimeError(f"engine/ops/{info.name}.py declares operator `{op.name}`")
+        found.append(op)
+    return {op.name: op for op in sorted(found, key=lambda op: (op.order, op.name))}
 
 
 REGISTRY: dict[str, Operator] = _load()

@@ -84,7 +84,8 @@ class Operator:
     Condition side (a product parameter, `applies_when` / `defined_by`), when `condition_schema` is not None:
     `test`, `interval`, `describe_bound`, `numeric`."""
 
-    name: str = ""
+    name: str = ""  # the YAML key, and the module's name
+    order: int = 1000  # where it is listed among the operators (messages, schema)
     symbol: str = ""
     kinds: frozenset[str] = frozenset({"quantity"})
     requirement_schema: Mapping[str, Any] = {}

@@ -12,6 +12,7 @@ _PAIR = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems"
 
 class Between(Operator):
     name = "between"
+    order = 60
     requirement_schema = {"between": {**_PAIR, "type": ["array", "null"]}}
     condition_schema = _PAIR
 

@@ -11,6 +11,7 @@ from .base import Bounds, Operator, Problem, fmt, is_number
 
 class Eq(Operator):
     name = "eq"
+    order = 50
     symbol = "="
     kinds = frozenset({"quantity", "choice"})
     requirement_schema = {"eq": {"type": ["number", "string", "boolean", "null"]}}

@@ -10,6 +10,7 @@ from .base import INF, Bounds, Interval, Operator, is_number
 
 class Lt(Operator):
     name = "lt"
+    order = 20
     symbol = "<"
     requirement_schema = {"lt": {"type": ["number", "null"]}}
     condition_schema = {"type": "number"}

@@ -10,6 +10,7 @@ from .base import INF, Bounds, Interval, Operator, is_number
 
 class Lte(Operator):
     name = "lte"
+    order = 10
     symbol = "≤"
     requirement_schema = {"lte": {"type": ["number", "null"]}}
     condition_schema = {"type": "number"}

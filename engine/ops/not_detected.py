@@ -11,6 +11,7 @@ from .base import Bounds, Operator, fmt
 
 class NotDetected(Operator):
     name = "not_detected"
+    order = 80
     requirement_schema = {"not_detected": {"const": True},
                           "detection_limit_max": {"type": "number", "exclusiveMinimum": 0}}
     upper_bound = True

@@ -11,6 +11,7 @@ from .base import Bounds, Operator, Problem
 
 class OneOf(Operator):
     name = "one_of"
+    order = 70
     kinds = frozenset({"choice"})
     requirement_schema = {"one_of": {"type": "array", "items": {"type": ["string", "number"]}, "minItems": 1}}
     condition_schema = {"type": "array", "items": {"$ref": "#/$defs/scalar"}, "minItems": 1}

@@ -10,6 +10,7 @@ from .base import Operator
 
 class Present(Operator):
     name = "present"
+    order = 90
     kinds = frozenset({"document"})
     requirement_schema = {"present": {"const": True}}
     numeric = False
