@@ -290,7 +290,8 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
         fields.append([gf, f"{gf}n", *(vf for vf, _ in values)])
         grades.append(GradePlan(label, ind, gf, label.grades[0].requirement.unit or ind.unit, tuple(named),
                                 tuple(values), tuple(open_),
-                                tuple(p.index for p in plans if p.indicator.id == ind.id)))
+                                # a criterion combining several indicators admits no measurement of this one alone
+                                tuple(p.index for p in plans if p.indicator.id == ind.id and not p.operand_plans)))
 
     label_plans: list[LabelPlan] = []
     grade_index = 0
