@@ -9,7 +9,7 @@ from typing import Any
 
 from . import ops
 from .decision import CriterionResult, OpenGrade
-from .durable_core import MAX_FIELDS_PER_FACT, DurableRuleSet
+from .durable_core import DurableRuleSet
 from .models import (
     BasicRequirement,
     Category,
@@ -124,7 +124,6 @@ class CompiledRuleSet:
     labels: tuple[LabelPlan, ...] = ()
     default_scope: tuple[str, ...] = ()
     static_caveats: tuple[str, ...] = ()
-    unevaluated: tuple[str, ...] = ()  # catalogue indicators no criterion of this edition evaluates
     overlays: tuple[str, ...] = ()  # ids of the overlays merged into this rule set
     condition_params: tuple[str, ...] = ()  # the product parameters some criterion's `applies_when` reads
     _applicability: dict[Any, tuple[bool, ...]] = field(default_factory=dict, repr=False, compare=False)
@@ -202,7 +201,7 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
     low-carbon group added in 2024 is not "not evaluated" by the 2017 edition)."""
     indicators = {i.id: i for i in category.indicators}
     defaults = ruleset.evidence_defaults
-    fields: list[list[str]] = []  # groups of fields that must share a fact
+    fields: list[list[str]] = []  # the fields each criterion, requirement, inspection and grade asserts
     rules: dict[str, dict[str, Any]] = {}
     plans: list[CriterionPlan] = []
     for i, c in enumerate(ruleset.criteria):
@@ -318,21 +317,15 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
                               "default, not a number from the implementation rule")
     static_caveats.extend(_date_caveats(ruleset, category, other_editions))
 
-    chunk_of: dict[str, int] = {}
-    chunk, used = 0, 0
-    for group in fields:
-        if used + len(group) > MAX_FIELDS_PER_FACT:
-            chunk, used = chunk + 1, 0
-        for f in group:
-            chunk_of[f] = chunk
-        used += len(group)
-    durable = DurableRuleSet(ruleset.id.replace("/", "_").replace(".", "_"), rules, chunk_of)
+    # every field the evaluator may assert; durable_core lays out the facts itself
+    known = [f for group in fields for f in group]
+    durable = DurableRuleSet(ruleset.id.replace("/", "_").replace(".", "_"), rules, known)
     return CompiledRuleSet(
         ruleset=ruleset, category=category, version=version, criteria=tuple(plans), basics=tuple(basics),
         grades=tuple(grades), durable=durable, inspection_field=inspection_field, indicators=indicators, rules=rules,
         labels=tuple(label_plans),
         default_scope=ruleset.default_scope or tuple(lab.id for lab in ruleset.labels if lab.kind == "full"),
-        static_caveats=tuple(static_caveats), unevaluated=unevaluated, overlays=overlays,
+        static_caveats=tuple(static_caveats), overlays=overlays,
         condition_params=tuple(sorted({pid for c in ruleset.criteria if c.applies_when
                                        for pid in c.applies_when.parameters})),
     )
