@@ -44,6 +44,7 @@ CODES: dict[str, str] = {
     "scheme_provenance_deprecated": "warning: `status: confirmed` on a measure or setting",
     "scheme_duplicate": "a second scheme file, or a measure id used twice",
     # overlays
+    "overlay_schema_error": "the overlay does not have the overlay's shape, or the rule set it makes does not",
     "overlay_target_error": "an overlay names a rule set, criterion or label that does not exist",
     "overlay_duplicate_id": "an overlay adds an item whose id already exists in the rule set",
     "overlay_not_checked": "overlays are checked once the rule sets they target validate",
@@ -96,6 +97,7 @@ CODES: dict[str, str] = {
     "invalid_request": "HTTP 422",
     "too_many_requests": "HTTP 429: the rate limit was reached",
     "service_unavailable": "HTTP 503",
+    "http_error": "an HTTP error of another status",
 }
 
 WARNINGS = frozenset({"catalog_provenance_deprecated", "rules_provenance_deprecated", "scheme_provenance_deprecated"})

@@ -12,6 +12,7 @@ from engine.codes import CODES, WARNINGS
 ROOT = Path(__file__).resolve().parent.parent
 _CODE = re.compile(r"^[a-z][a-z0-9_]*[a-z0-9]$")
 # the callables whose first argument is a diagnostic code
+_HANDED_ON = re.compile(r"^[a-z]+(_[a-z0-9]+)*_(error|deprecated)$")
 _RAISERS = {"diagnostic", "Diagnostic", "StepFailure", "Problem", "_diag", "one"}
 
 
@@ -28,6 +29,9 @@ def raised_codes() -> dict[str, set[str]]:
                     if name in _RAISERS and node.args:
                         values.append(node.args[0] if name != "one" or len(node.args) < 2 else node.args[1])
                     values += [k.value for k in node.keywords if k.arg == "code"]
+                    # a code handed on to a helper (`schema_diagnostics(doc, "ruleset", "rules_schema_error")`)
+                    values += [a for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                               and _HANDED_ON.match(a.value)]
                 elif isinstance(node, ast.Dict):
                     values += [v for k, v in zip(node.keys, node.values)
                                if isinstance(k, ast.Constant) and k.value == "code"]
