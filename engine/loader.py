@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -299,28 +299,64 @@ def _conditions(base: Pointer, mapping: Any, owner: str) -> Iterable[tuple[Point
 # ---------------------------------------------------------------------------------------------- catalogue
 
 def _load_catalog(doc: SourceDocument, sink: list[Diagnostic]) -> LoadedCategory | None:
-    cat = doc.data.get("category") if isinstance(doc.data, dict) else None
-    conditions: list[tuple[Pointer, dict[str, Any], str]] = []
+    model = _run_stages(doc, _CATALOG, sink, lambda m: [*_check_catalog(doc, m.category),
+                                                         *_check_catalog_sources(doc, m.category)])
+    return None if model is None else LoadedCategory(model.category, doc.file)
+
+
+def _catalog_conditions(data: Any) -> Iterable[tuple[Pointer, dict[str, Any], str]]:
+    cat = data.get("category") if isinstance(data, dict) else None
     if isinstance(cat, dict) and isinstance(cat.get("certification_units"), list):
         for i, u in enumerate(cat["certification_units"]):
             if isinstance(u, dict):
-                conditions.extend(_conditions(("category", "certification_units", i, "defined_by"),
-                                              u.get("defined_by"), "the"))
-    op_diags, replaced = _operator_problems(doc, conditions, CONDITION_OPS, "catalog_schema_error")
-    diags = schema_diagnostics(doc, "catalog", "catalog_schema_error", ignore=replaced) + op_diags
+                yield from _conditions(("category", "certification_units", i, "defined_by"), u.get("defined_by"), "the")
+
+
+# ---------------------------------------------------------------------------------------------- the stages
+
+@dataclass(frozen=True)
+class _Kind:
+    """How one kind of document is loaded: its JSON schema and the code of its shape errors, the operator
+    counts checked before the schema (items, operators allowed, code), and its typed model."""
+
+    schema: str
+    code: str
+    model: Any
+    operators: tuple[tuple[Callable[[Any], Iterable[tuple[Pointer, dict[str, Any], str]]], Sequence[str], str], ...]
+
+
+_CATALOG = _Kind("catalog", "catalog_schema_error", CatalogFile,
+                 ((_catalog_conditions, CONDITION_OPS, "catalog_schema_error"),))
+
+
+def _run_stages(doc: SourceDocument, kind: _Kind, sink: list[Diagnostic],
+                checks: Callable[[Any], Iterable[Diagnostic]]) -> Any | None:
+    """The one stage list of every document (catalogue, rule set, and the rule set an overlay makes), each stage
+    reporting all its problems and an error stopping the stages after it:
+    1. operator counts, before the schema (so a message can name the operators; they replace the schema's
+       "expected at least 1 entry");
+    2. the JSON schema;
+    3. the typed model (pydantic);
+    4. the semantic checks (`checks`, on the model).
+    Returns the model, or None when a stage found an error (warnings do not stop it)."""
+    op_diags: list[Diagnostic] = []
+    replaced: set[tuple[str, Pointer]] = set()
+    for items, ops_allowed, code in kind.operators:
+        found, skip = _operator_problems(doc, items(doc.data), ops_allowed, code)
+        op_diags += found
+        replaced |= skip
+    diags = schema_diagnostics(doc, kind.schema, kind.code, ignore=replaced) + op_diags
     if diags:
         sink.extend(diags)
         return None
     try:
-        model = CatalogFile.model_validate(doc.data)
+        model = kind.model.model_validate(doc.data)
     except ValidationError as e:
-        sink.extend(_pydantic_diagnostics(doc, e, "catalog_schema_error"))
+        sink.extend(_pydantic_diagnostics(doc, e, kind.code))
         return None
-    problems = list(_check_catalog(doc, model.category)) + list(_check_catalog_sources(doc, model.category))
+    problems = list(checks(model))
     sink.extend(problems)
-    if any(d.severity == "error" for d in problems):
-        return None
-    return LoadedCategory(model.category, doc.file)
+    return None if any(d.severity == "error" for d in problems) else model
 
 
 def _duplicates(doc: SourceDocument, items: Sequence[Any], base: Pointer, code: str, what: str) -> list[Diagnostic]:
@@ -506,24 +542,8 @@ def _load_scheme(doc: SourceDocument, sink: list[Diagnostic]) -> Scheme | None:
 
 def _load_ruleset(doc: SourceDocument, categories: dict[str, LoadedCategory],
                   sink: list[Diagnostic]) -> RuleSet | None:
-    # operator counts are checked before typing, so they can point at the requirement itself
-    items = list(_requirements(doc.data))
-    req_diags, replaced = _operator_problems(doc, items, COMPARISON_OPS, "rules_requirement_error")
-    cond_diags, cond_replaced = _operator_problems(doc, _rule_conditions(doc.data), CONDITION_OPS,
-                                                   "rules_schema_error")
-    diags = schema_diagnostics(doc, "ruleset", "rules_schema_error", ignore=replaced | cond_replaced)
-    diags += req_diags + cond_diags
-    if diags:
-        sink.extend(diags)
-        return None
-    try:
-        rs = RuleSet.model_validate(doc.data)
-    except ValidationError as e:
-        sink.extend(_pydantic_diagnostics(doc, e, "rules_schema_error"))
-        return None
-    problems = list(_check_ruleset(doc, rs, categories))
-    sink.extend(problems)
-    return None if any(d.severity == "error" for d in problems) else rs
+    """A rule set through the stages (`_run_stages`); also the rule set an overlay makes (engine/overlays.py)."""
+    return _run_stages(doc, _RULESET, sink, lambda rs: _check_ruleset(doc, rs, categories))
 
 
 def _requirements(data: Any) -> Iterable[tuple[Pointer, dict[str, Any], str]]:
@@ -546,6 +566,11 @@ def _rule_conditions(data: Any) -> Iterable[tuple[Pointer, dict[str, Any], str]]
         if isinstance(c, dict) and isinstance(c.get("applies_when"), dict):
             yield from _conditions(("criteria", i, "applies_when", "parameters"), c["applies_when"].get("parameters"),
                                    "the")
+
+
+_RULESET = _Kind("ruleset", "rules_schema_error", RuleSet,
+                 ((_requirements, COMPARISON_OPS, "rules_requirement_error"),
+                  (_rule_conditions, CONDITION_OPS, "rules_schema_error")))
 
 
 def _check_requirement(doc: SourceDocument, req: Any, indicator: Any, path: Pointer,

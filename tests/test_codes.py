@@ -55,7 +55,7 @@ def test_every_code_raised_is_registered() -> None:
 def test_the_docs_list_is_the_registry() -> None:
     text = (ROOT / "docs" / "diagnostics.md").read_text(encoding="utf-8")
     block = text.split("<!-- codes:begin -->")[1].split("<!-- codes:end -->")[0]
-    rows = dict(re.findall(r"^\| `([a-z0-9_]+)` \| (.+?) \|$", block, re.M))
+    rows = dict(re.findall(r"^- `([a-z0-9_]+)`: (.+)$", block, re.M))
     assert rows == CODES
 
 
