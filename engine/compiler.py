@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import ops
+from . import facts, ops
 from .decision import CriterionResult, OpenGrade
 from .durable_core import DurableRuleSet
 from .models import (
@@ -92,6 +92,7 @@ class GradePlan:
     # per rule, what a not-detected result above the grade's bound leaves open (the same record in every decision)
     open: tuple[OpenGrade, ...] = ()
     criteria: tuple[int, ...] = ()  # the plan indices of the criteria on the indicator: they admit its measurement
+    nd_field: str = ""  # 1 when the measurement is not detected (engine.facts.grade_not_detected)
 
 
 @dataclass(frozen=True)
@@ -206,9 +207,9 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
     plans: list[CriterionPlan] = []
     for i, c in enumerate(ruleset.criteria):
         ind = indicators[c.indicator]
-        vf = f"c{i}"
+        vf = facts.criterion_value(i)
         operator = c.requirement.operator
-        nd = f"n{i}" if ind.kind == "quantity" and operator.not_detected_proves else None
+        nd = facts.criterion_not_detected(i) if ind.kind == "quantity" and operator.not_detected_proves else None
         cond = failure_for(c.requirement, vf, nd)
         rule = vf if cond is not None else None
         if cond is not None:
@@ -248,7 +249,7 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
             plans[-1] = _with_operands(plans[-1], [ind] + [indicators[x] for x in extra])
     basics: list[BasicPlan] = []
     for j, b in enumerate(ruleset.basic_requirements):
-        bf = f"b{j}"
+        bf = facts.basic(j)
         # certificates: the field holds the days of validity left on the evaluation date; fires when not valid
         rules[bf] = {"$lt": {bf: 0}} if b.proof.certificate else {"$neq": {bf: 1}}
         fields.append([bf])
@@ -258,39 +259,40 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
         basics.append(BasicPlan(j, b, bf, bf, wanted, missing_detail))
     inspection_field = None
     if ruleset.factory_inspection and ruleset.factory_inspection.required:
-        inspection_field = "fi"
-        rules["fi"] = {"$and": [{"$neq": {"fi": "pass"}}, {"$neq": {"fi": "verified"}}]}
-        fields.append(["fi"])
+        inspection_field = facts.INSPECTION
+        rules[inspection_field] = {"$and": [{"$neq": {inspection_field: s}} for s in facts.INSPECTION_PASSES]}
+        fields.append([inspection_field])
     grades: list[GradePlan] = []
     for k, label in enumerate(ruleset.labels):
         if label.kind != "grade" or not label.grades or not label.indicator:
             continue
-        gf = f"g{k}"
+        gf, gn = facts.grade(k), facts.grade_not_detected(k)
         ind = indicators[label.indicator]
         named: list[tuple[str, str]] = []
         values: list[tuple[str, str | None]] = []
         open_: list[OpenGrade] = []
         for g_index, g in enumerate(label.grades):
-            vf = f"{gf}_{g_index}v"
+            vf = facts.grade_value(k, g_index)
             req = g.requirement
-            cond = condition_for(req, vf, f"{gf}n")
+            cond = condition_for(req, vf, gn)
             if cond is None:
                 continue
             upper = req.operator.not_detected_proves
             if not upper:
                 # a not-detected result proves no lower bound, range or exact value (docs/semantics.md §5)
-                cond = {"$and": [{f"{gf}n": 0}, cond]}
-            name = f"{gf}_{g_index}"
+                cond = {"$and": [{gn: 0}, cond]}
+            name = facts.grade_rule(k, g_index)
             rules[name] = cond
             named.append((g.id, name))
             values.append((vf, req.unit or ind.unit))
             bound = req.value if upper and not isinstance(req.value, (bool, str)) else None
             open_.append(OpenGrade(g.id, None if bound is None else float(bound), req.unit or ind.unit))
-        fields.append([gf, f"{gf}n", *(vf for vf, _ in values)])
+        fields.append([gf, gn, *(vf for vf, _ in values)])
         grades.append(GradePlan(label, ind, gf, label.grades[0].requirement.unit or ind.unit, tuple(named),
                                 tuple(values), tuple(open_),
                                 # a criterion combining several indicators admits no measurement of this one alone
-                                tuple(p.index for p in plans if p.indicator.id == ind.id and not p.operand_plans)))
+                                tuple(p.index for p in plans if p.indicator.id == ind.id and not p.operand_plans),
+                                gn))
 
     label_plans: list[LabelPlan] = []
     grade_index = 0

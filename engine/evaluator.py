@@ -300,7 +300,7 @@ def _admission(compiled: CompiledRuleSet, app: Application, as_of: dt.date, unit
                     factor, offset = conversion(plan.unit or "", gp.unit or "")
                     found = (apply_conversion(chosen_value, factor, offset), chosen_nd, i)
                     fields[gp.field] = found[0]
-                    fields[gp.field + "n"] = 1 if chosen_nd else 0
+                    fields[gp.nd_field] = 1 if chosen_nd else 0
                     for vf, vunit in gp.values:
                         factor, offset = conversion(plan.unit or "", vunit or "")
                         fields[vf] = apply_conversion(chosen_value, factor, offset)
