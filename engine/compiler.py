@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import facts, ops
 from .decision import CriterionResult, OpenGrade
-from .durable_core import MAX_FIELDS_PER_FACT, DurableRuleSet
+from .durable_core import DurableRuleSet
 from .models import (
     BasicRequirement,
     Category,
@@ -44,7 +46,8 @@ class CriterionPlan:
     limit_status: str
     # what every decision repeats about this criterion, computed once
     kind: str = "quantity"
-    upper_bound: bool = False  # lte, lt, not_detected: a not-detected result can prove it
+    upper_bound: bool = False  # a failure exceeds a limit (engine.ops: lte, lt, not_detected)
+    not_detected_proves: bool = False  # a not-detected result at a low enough detection limit can prove it
     describe: str = ""
     caveat: str = ""  # the decision's caveat when a verdict rests on this criterion's unconfirmed limit
     limit: Any = None
@@ -60,6 +63,11 @@ class CriterionPlan:
     # the margin to the limit (evaluator stage 4): (1, limit, _) limit - value, for an upper bound; (2, limit, _)
     # value - limit, for a lower bound; (3, low, high) the distance to the nearer end of a range; (0, _, _) none
     margin: tuple[int, Any, Any] = (0, None, None)
+    # an operator reading several indicators (engine.ops `operands`): one plan per indicator read, the criterion's
+    # own first, each admitting its result in its indicator's unit; `combine` makes the compared value of them
+    operand_plans: tuple[CriterionPlan, ...] = ()
+    combine: Callable[[tuple[float, ...]], float] | None = None
+    missing_detail: str = ""  # the detail of a `missing` verdict
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,7 @@ class GradePlan:
     # per rule, what a not-detected result above the grade's bound leaves open (the same record in every decision)
     open: tuple[OpenGrade, ...] = ()
     criteria: tuple[int, ...] = ()  # the plan indices of the criteria on the indicator: they admit its measurement
+    nd_field: str = ""  # 1 when the measurement is not detected (engine.facts.grade_not_detected)
 
 
 @dataclass(frozen=True)
@@ -116,7 +125,6 @@ class CompiledRuleSet:
     labels: tuple[LabelPlan, ...] = ()
     default_scope: tuple[str, ...] = ()
     static_caveats: tuple[str, ...] = ()
-    unevaluated: tuple[str, ...] = ()  # catalogue indicators no criterion of this edition evaluates
     overlays: tuple[str, ...] = ()  # ids of the overlays merged into this rule set
     condition_params: tuple[str, ...] = ()  # the product parameters some criterion's `applies_when` reads
     _applicability: dict[Any, tuple[bool, ...]] = field(default_factory=dict, repr=False, compare=False)
@@ -140,81 +148,34 @@ class CompiledRuleSet:
 
 
 def condition_for(req: Requirement, value_field: str, nd_field: str | None) -> dict[str, Any] | None:
-    """durable's expression for "this requirement holds", on the fact's field; None without a limit."""
+    """durable's expression for "this requirement holds", on the fact's field; None without a limit. Each
+    operator writes it once, in its module of `engine.ops`."""
     if not req.has_limit:
         return None
-    f = value_field
-    op = req.op
-    if op in ("lte", "gte", "gt"):
-        return {f"${op}": {f: req.value}}
-    if op == "lt":
-        # a not-detected result at detection limit d means value < d, so d <= limit passes `< limit`
-        if nd_field is None:
-            return {"$lt": {f: req.value}}
-        return {"$or": [{"$lt": {f: req.value}}, {"$and": [{nd_field: 1}, {"$lte": {f: req.value}}]}]}
-    if op == "eq":
-        return {f: req.value}
-    if op == "between":
-        return {"$and": [{"$gte": {f: req.low}}, {"$lte": {f: req.high}}]}
-    if op == "one_of":
-        return {"$or": [{f: v} for v in req.values or ()]}
-    if op == "not_detected":
-        if req.value is None:
-            return {nd_field or f + "n": 1}
-        return {"$and": [{nd_field or f + "n": 1}, {"$lte": {f: req.value}}]}
-    if op == "present":
-        return {f: 1}
-    raise ValueError(f"unknown operator {op}")  # pragma: no cover - the schema allows no other
+    return req.operator.holds(req, value_field, nd_field)
 
 
 def failure_for(req: Requirement, value_field: str, nd_field: str | None) -> dict[str, Any] | None:
-    """durable's expression for "this requirement does NOT hold" on an admitted value; None without a limit.
+    """durable's expression for "this requirement does NOT hold" on an admitted value; None without a limit:
+    the negation of `condition_for` (`ops.negate`), never written a second time.
 
     Criteria compile to failure rules: a passing application then fires almost nothing (each fired rule is a
     round trip through durable's action queue, ~1.5 µs), and the pass/fail of every admitted criterion is
     still decided by durable: it failed if its rule fired, it passed if not."""
-    if not req.has_limit:
-        return None
-    f = value_field
-    op = req.op
-    if op == "lte":
-        return {"$gt": {f: req.value}}
-    if op == "lt":
-        if nd_field is None:
-            return {"$gte": {f: req.value}}
-        # fails unless value < limit, or not detected at a detection limit <= limit
-        return {"$or": [{"$gt": {f: req.value}}, {"$and": [{"$gte": {f: req.value}}, {nd_field: 0}]}]}
-    if op == "gte":
-        return {"$lt": {f: req.value}}
-    if op == "gt":
-        return {"$lte": {f: req.value}}
-    if op == "eq":
-        return {"$neq": {f: req.value}}
-    if op == "between":
-        return {"$or": [{"$lt": {f: req.low}}, {"$gt": {f: req.high}}]}
-    if op == "one_of":
-        values = tuple(req.values or ())
-        if len(values) == 1:
-            return {"$neq": {f: values[0]}}
-        return {"$and": [{"$neq": {f: v}} for v in values]}
-    if op == "not_detected":
-        nd = nd_field or f + "n"
-        if req.value is None:
-            return {nd: 0}
-        return {"$or": [{nd: 0}, {"$gt": {f: req.value}}]}
-    if op == "present":
-        return {"$neq": {f: 1}}
-    raise ValueError(f"unknown operator {op}")  # pragma: no cover - the schema allows no other
+    cond = condition_for(req, value_field, nd_field)
+    return None if cond is None else ops.negate(cond)
 
 
-def _margin_plan(req: Requirement) -> tuple[int, Any, Any]:
-    if req.op in ("lte", "lt", "not_detected"):
-        return (1, float(req.value), None) if req.value is not None else (0, None, None)
-    if req.op in ("gte", "gt") and req.value is not None:
-        return (2, float(req.value), None)
-    if req.op == "between" and req.low is not None and req.high is not None:
-        return (3, req.low, req.high)
-    return (0, None, None)
+def _with_operands(plan: CriterionPlan, read: list[Indicator]) -> CriterionPlan:
+    """The plan of a criterion whose operator reads several indicators: each is admitted by the criterion's
+    evidence policy, in its own unit (a not-detected result proves no combination), then combined."""
+    req = plan.criterion.requirement
+    combine = req.operator.combiner(req, tuple(i.unit for i in read), plan.unit)
+    operand_plans = tuple(dataclasses.replace(plan, indicator=i, unit=i.unit, not_detected_proves=False, nd_field=None)
+                          for i in read)
+    names = " and ".join(f"`{i.id}`" for i in read)
+    return dataclasses.replace(plan, operand_plans=operand_plans, combine=combine,
+                               missing_detail=f"needs a result for each of {names}")
 
 
 def _applicability(criterion: Criterion) -> Callable[[str | None, Mapping[str, Any]], bool]:
@@ -241,13 +202,14 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
     low-carbon group added in 2024 is not "not evaluated" by the 2017 edition)."""
     indicators = {i.id: i for i in category.indicators}
     defaults = ruleset.evidence_defaults
-    fields: list[list[str]] = []  # groups of fields that must share a fact
+    fields: list[list[str]] = []  # the fields each criterion, requirement, inspection and grade asserts
     rules: dict[str, dict[str, Any]] = {}
     plans: list[CriterionPlan] = []
     for i, c in enumerate(ruleset.criteria):
         ind = indicators[c.indicator]
-        vf = f"c{i}"
-        nd = f"n{i}" if ind.kind == "quantity" and c.requirement.op in ("lte", "lt", "not_detected") else None
+        vf = facts.criterion_value(i)
+        operator = c.requirement.operator
+        nd = facts.criterion_not_detected(i) if ind.kind == "quantity" and operator.not_detected_proves else None
         cond = failure_for(c.requirement, vf, nd)
         rule = vf if cond is not None else None
         if cond is not None:
@@ -260,14 +222,8 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
             defaults.same_model if defaults.same_model is not None else True)
         limit_status = c.provenance.status if c.requirement.has_limit else "none"
         req = c.requirement
-        limit: Any
-        if req.op == "between":
-            limit = (req.low, req.high) if req.has_limit else None
-        elif req.op == "one_of":
-            limit = tuple(req.values or ())
-        else:
-            limit = req.value
-        unit = req.unit or ind.unit
+        limit = operator.limit(req)
+        unit = req.unit or operator.measured_unit(req, ind, indicators)
         limit_unit = unit if ind.kind == "quantity" else None
         attribute = c.attribute or ind.attribute
         not_applicable = CriterionResult(
@@ -277,18 +233,23 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
             index=i, criterion=c, indicator=ind, attribute=attribute,
             unit=unit, value_field=vf, nd_field=nd, rule=rule,
             applies=_applicability(c), laboratory=frozenset(lab), max_age_days=max_age, same_model=same_model,
-            limit_status=limit_status, kind=ind.kind, upper_bound=req.op in ("lte", "lt", "not_detected"),
+            limit_status=limit_status, kind=ind.kind, upper_bound=operator.upper_bound,
+            not_detected_proves=operator.not_detected_proves,
             describe=req.describe(), caveat=f"`{c.id}` was judged against an unconfirmed limit ({req.describe()})",
             limit=limit, limit_unit=limit_unit, lab_text=" or ".join(sorted(lab)),
             not_applicable=not_applicable,
             head=(c.id, ind.id, ind.name.zh, ind.name.en, attribute),
             middle=(req.describe(), req.op, limit, limit_unit, limit_status),
             tail=(c.clause, c.provenance.source, c.optional),
-            margin=_margin_plan(req),
+            margin=operator.margin(req),
+            missing_detail=f"no result for `{ind.id}`",
         ))
+        extra = operator.operands(req)
+        if extra:
+            plans[-1] = _with_operands(plans[-1], [ind] + [indicators[x] for x in extra])
     basics: list[BasicPlan] = []
     for j, b in enumerate(ruleset.basic_requirements):
-        bf = f"b{j}"
+        bf = facts.basic(j)
         # certificates: the field holds the days of validity left on the evaluation date; fires when not valid
         rules[bf] = {"$lt": {bf: 0}} if b.proof.certificate else {"$neq": {bf: 1}}
         fields.append([bf])
@@ -298,38 +259,40 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
         basics.append(BasicPlan(j, b, bf, bf, wanted, missing_detail))
     inspection_field = None
     if ruleset.factory_inspection and ruleset.factory_inspection.required:
-        inspection_field = "fi"
-        rules["fi"] = {"$and": [{"$neq": {"fi": "pass"}}, {"$neq": {"fi": "verified"}}]}
-        fields.append(["fi"])
+        inspection_field = facts.INSPECTION
+        rules[inspection_field] = {"$and": [{"$neq": {inspection_field: s}} for s in facts.INSPECTION_PASSES]}
+        fields.append([inspection_field])
     grades: list[GradePlan] = []
     for k, label in enumerate(ruleset.labels):
         if label.kind != "grade" or not label.grades or not label.indicator:
             continue
-        gf = f"g{k}"
+        gf, gn = facts.grade(k), facts.grade_not_detected(k)
         ind = indicators[label.indicator]
         named: list[tuple[str, str]] = []
         values: list[tuple[str, str | None]] = []
         open_: list[OpenGrade] = []
         for g_index, g in enumerate(label.grades):
-            vf = f"{gf}_{g_index}v"
+            vf = facts.grade_value(k, g_index)
             req = g.requirement
-            cond = condition_for(req, vf, f"{gf}n")
+            cond = condition_for(req, vf, gn)
             if cond is None:
                 continue
-            upper = req.op in ("lte", "lt", "not_detected")
+            upper = req.operator.not_detected_proves
             if not upper:
                 # a not-detected result proves no lower bound, range or exact value (docs/semantics.md §5)
-                cond = {"$and": [{f"{gf}n": 0}, cond]}
-            name = f"{gf}_{g_index}"
+                cond = {"$and": [{gn: 0}, cond]}
+            name = facts.grade_rule(k, g_index)
             rules[name] = cond
             named.append((g.id, name))
             values.append((vf, req.unit or ind.unit))
             bound = req.value if upper and not isinstance(req.value, (bool, str)) else None
             open_.append(OpenGrade(g.id, None if bound is None else float(bound), req.unit or ind.unit))
-        fields.append([gf, f"{gf}n", *(vf for vf, _ in values)])
+        fields.append([gf, gn, *(vf for vf, _ in values)])
         grades.append(GradePlan(label, ind, gf, label.grades[0].requirement.unit or ind.unit, tuple(named),
                                 tuple(values), tuple(open_),
-                                tuple(p.index for p in plans if p.indicator.id == ind.id)))
+                                # a criterion combining several indicators admits no measurement of this one alone
+                                tuple(p.index for p in plans if p.indicator.id == ind.id and not p.operand_plans),
+                                gn))
 
     label_plans: list[LabelPlan] = []
     grade_index = 0
@@ -356,21 +319,15 @@ def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays
                               "default, not a number from the implementation rule")
     static_caveats.extend(_date_caveats(ruleset, category, other_editions))
 
-    chunk_of: dict[str, int] = {}
-    chunk, used = 0, 0
-    for group in fields:
-        if used + len(group) > MAX_FIELDS_PER_FACT:
-            chunk, used = chunk + 1, 0
-        for f in group:
-            chunk_of[f] = chunk
-        used += len(group)
-    durable = DurableRuleSet(ruleset.id.replace("/", "_").replace(".", "_"), rules, chunk_of)
+    # every field the evaluator may assert; durable_core lays out the facts itself
+    known = [f for group in fields for f in group]
+    durable = DurableRuleSet(ruleset.id.replace("/", "_").replace(".", "_"), rules, known)
     return CompiledRuleSet(
         ruleset=ruleset, category=category, version=version, criteria=tuple(plans), basics=tuple(basics),
         grades=tuple(grades), durable=durable, inspection_field=inspection_field, indicators=indicators, rules=rules,
         labels=tuple(label_plans),
         default_scope=ruleset.default_scope or tuple(lab.id for lab in ruleset.labels if lab.kind == "full"),
-        static_caveats=tuple(static_caveats), unevaluated=unevaluated, overlays=overlays,
+        static_caveats=tuple(static_caveats), overlays=overlays,
         condition_params=tuple(sorted({pid for c in ruleset.criteria if c.applies_when
                                        for pid in c.applies_when.parameters})),
     )

@@ -45,7 +45,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -221,14 +221,13 @@ class DurableRuleSet:
     the rules that fired (without the sentinel).
 
     `rules` maps a rule name to its condition on one fact (durable's expression language: `$and`, `$or`,
-    `$lt`, `$lte`, `$gt`, `$gte`, `$neq` and equality, on numbers, or strings for equality). `chunk_of` names
-    every field the caller may assert (the value is the caller's grouping, which is not needed any more: the
-    facts durable sees are laid out here, each within durable's limits, each rule with all its fields in its
-    own fact; a field read by rules in several facts is sent in each). Fields no rule reads are accepted and
-    not sent to durable.
+    `$lt`, `$lte`, `$gt`, `$gte`, `$neq` and equality, on numbers, or strings for equality). `fields` names
+    every field the caller may assert (the facts durable sees are laid out here, each within durable's limits,
+    each rule with all its fields in its own fact; a field read by rules in several facts is sent in each).
+    Fields no rule reads are accepted and not sent to durable.
     """
 
-    def __init__(self, label: str, rules: Mapping[str, dict[str, Any]], chunk_of: Mapping[str, int]):
+    def __init__(self, label: str, rules: Mapping[str, dict[str, Any]], fields: Iterable[str]):
         safe_label = re.sub(r"[^A-Za-z0-9_]", "_", label)
         self.name = f"gc{next(_names)}_{os.getpid()}_{safe_label}"[:100]
         shapes: dict[str, _Shape] = {}
@@ -244,7 +243,7 @@ class DurableRuleSet:
         facts = _layout(shapes)
         self.chunk_count = len(facts)
         self.rule_count = len(rules)
-        self._known = frozenset(chunk_of) | frozenset(numeric)
+        self._known = frozenset(fields) | frozenset(numeric)
         # field -> (the facts it goes in, numeric?, `"field":`); fields no rule reads are not sent
         where: dict[str, list[int]] = {}
         definition: dict[str, Any] = {}

@@ -28,7 +28,6 @@ from .units import IncompatibleUnits, UnitError, apply_conversion, conversion
 __all__ = ["evaluate", "evaluate_batch", "evaluate_each"]
 
 _OPEN = ("missing", "not_acceptable", "undetermined", "pending")
-_UPPER_BOUND_OPS = ("lte", "lt", "not_detected")
 
 
 def _report_ref(report: TestReport) -> EvidenceRef:
@@ -90,7 +89,7 @@ def _admit(plan: CriterionPlan, candidates: list[_Candidate], model: str) -> tup
                             reason = "value_out_of_range"
                             detail = f"`{raw}` {result.unit} is out of range in `{plan.unit}`"
                         elif nd:
-                            if not plan.upper_bound:
+                            if not plan.not_detected_proves:
                                 reason = "not_detected_not_comparable"
                                 detail = "a not-detected result cannot prove a lower bound or an exact value"
                             else:
@@ -107,6 +106,28 @@ def _admit(plan: CriterionPlan, candidates: list[_Candidate], model: str) -> tup
         if best is None or report.issued > best[0]:
             best = (report.issued, result, value, nd, ref)
     return best, rejected
+
+
+def _admit_operands(plan: CriterionPlan, by_indicator: dict[str, list[_Candidate]],
+                    model: str) -> tuple[_Admitted | None, list[Rejection]]:
+    """An operator reading several indicators (engine.ops `operands`): each admitted as a criterion's would be,
+    then combined (`plan.combine`) into the value compared; the evidence named is the criterion's indicator's."""
+    chosen: list[_Admitted] = []
+    rejected: list[Rejection] = []
+    for op_plan in plan.operand_plans:
+        best, no = _admit(op_plan, by_indicator.get(op_plan.indicator.id, []), model)
+        rejected.extend(no)
+        if best is not None:
+            chosen.append(best)
+    if len(chosen) < len(plan.operand_plans) or plan.combine is None:
+        return None, rejected
+    value = plan.combine(tuple(c[2] for c in chosen))
+    first = chosen[0]
+    if not math.isfinite(value):
+        rejected.append(Rejection(first[4], "value_out_of_range", f"the combined value of "
+                                  f"{', '.join(f'`{p.indicator.id}`' for p in plan.operand_plans)} is out of range"))
+        return None, rejected
+    return (first[0], first[1], value, False, first[4]), rejected
 
 
 def _num(v: Any) -> str:
@@ -212,7 +233,10 @@ def _admission(compiled: CompiledRuleSet, app: Application, as_of: dt.date, unit
             else:
                 admitted.append((None, []))
             continue
-        best, rejected = _admit(plan, by_indicator.get(plan.indicator.id, no_candidates), model)
+        if plan.operand_plans:
+            best, rejected = _admit_operands(plan, by_indicator, model)
+        else:
+            best, rejected = _admit(plan, by_indicator.get(plan.indicator.id, no_candidates), model)
         if best is not None:
             fields[plan.value_field] = best[2]
             if plan.nd_field is not None:
@@ -276,7 +300,7 @@ def _admission(compiled: CompiledRuleSet, app: Application, as_of: dt.date, unit
                     factor, offset = conversion(plan.unit or "", gp.unit or "")
                     found = (apply_conversion(chosen_value, factor, offset), chosen_nd, i)
                     fields[gp.field] = found[0]
-                    fields[gp.field + "n"] = 1 if chosen_nd else 0
+                    fields[gp.nd_field] = 1 if chosen_nd else 0
                     for vf, vunit in gp.values:
                         factor, offset = conversion(plan.unit or "", vunit or "")
                         fields[vf] = apply_conversion(chosen_value, factor, offset)
@@ -315,7 +339,7 @@ def _decide(compiled: CompiledRuleSet, app: Application, as_of: dt.date, state: 
                 last = rejected[-1]
                 verdict, reason, detail = "not_acceptable", last.reason, last.detail
             else:
-                verdict, reason, detail = "missing", "no_evidence", f"no result for `{plan.indicator.id}`"
+                verdict, reason, detail = "missing", "no_evidence", plan.missing_detail
         elif plan.rule in fired:
             verdict = "fail"
             reason = "limit_exceeded" if plan.upper_bound else "requirement_not_met"

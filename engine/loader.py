@@ -7,13 +7,14 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from . import ops
 from .diagnostics import Diagnostic, did_you_mean, sort_diagnostics
 from .models import (
     COMPARISON_OPS,
@@ -267,7 +268,7 @@ def load(paths: Sequence[Path] | None = None, *, with_default_catalog: bool = Tr
 
 # ---------------------------------------------------------------------------------------------- operators
 
-_NOT_OPERATORS = {"unit", "detection_limit_max"}
+_NOT_OPERATORS = {"unit"} | (set(ops.requirement_schema()) - set(ops.REGISTRY))  # detection_limit_max
 
 
 def _operator_problems(doc: SourceDocument, items: Iterable[tuple[Pointer, dict[str, Any], str]], ops: Sequence[str],
@@ -310,28 +311,64 @@ def _conditions(base: Pointer, mapping: Any, owner: str) -> Iterable[tuple[Point
 # ---------------------------------------------------------------------------------------------- catalogue
 
 def _load_catalog(doc: SourceDocument, sink: list[Diagnostic]) -> LoadedCategory | None:
-    cat = doc.data.get("category") if isinstance(doc.data, dict) else None
-    conditions: list[tuple[Pointer, dict[str, Any], str]] = []
+    model = _run_stages(doc, _CATALOG, sink, lambda m: [*_check_catalog(doc, m.category),
+                                                         *_check_catalog_sources(doc, m.category)])
+    return None if model is None else LoadedCategory(model.category, doc.file)
+
+
+def _catalog_conditions(data: Any) -> Iterable[tuple[Pointer, dict[str, Any], str]]:
+    cat = data.get("category") if isinstance(data, dict) else None
     if isinstance(cat, dict) and isinstance(cat.get("certification_units"), list):
         for i, u in enumerate(cat["certification_units"]):
             if isinstance(u, dict):
-                conditions.extend(_conditions(("category", "certification_units", i, "defined_by"),
-                                              u.get("defined_by"), "the"))
-    op_diags, replaced = _operator_problems(doc, conditions, CONDITION_OPS, "catalog_schema_error")
-    diags = schema_diagnostics(doc, "catalog", "catalog_schema_error", ignore=replaced) + op_diags
+                yield from _conditions(("category", "certification_units", i, "defined_by"), u.get("defined_by"), "the")
+
+
+# ---------------------------------------------------------------------------------------------- the stages
+
+@dataclass(frozen=True)
+class _Kind:
+    """How one kind of document is loaded: its JSON schema and the code of its shape errors, the operator
+    counts checked before the schema (items, operators allowed, code), and its typed model."""
+
+    schema: str
+    code: str
+    model: Any
+    operators: tuple[tuple[Callable[[Any], Iterable[tuple[Pointer, dict[str, Any], str]]], Sequence[str], str], ...]
+
+
+_CATALOG = _Kind("catalog", "catalog_schema_error", CatalogFile,
+                 ((_catalog_conditions, CONDITION_OPS, "catalog_schema_error"),))
+
+
+def _run_stages(doc: SourceDocument, kind: _Kind, sink: list[Diagnostic],
+                checks: Callable[[Any], Iterable[Diagnostic]]) -> Any | None:
+    """The one stage list of every document (catalogue, rule set, and the rule set an overlay makes), each stage
+    reporting all its problems and an error stopping the stages after it:
+    1. operator counts, before the schema (so a message can name the operators; they replace the schema's
+       "expected at least 1 entry");
+    2. the JSON schema;
+    3. the typed model (pydantic);
+    4. the semantic checks (`checks`, on the model).
+    Returns the model, or None when a stage found an error (warnings do not stop it)."""
+    op_diags: list[Diagnostic] = []
+    replaced: set[tuple[str, Pointer]] = set()
+    for items, ops_allowed, code in kind.operators:
+        found, skip = _operator_problems(doc, items(doc.data), ops_allowed, code)
+        op_diags += found
+        replaced |= skip
+    diags = schema_diagnostics(doc, kind.schema, kind.code, ignore=replaced) + op_diags
     if diags:
         sink.extend(diags)
         return None
     try:
-        model = CatalogFile.model_validate(doc.data)
+        model = kind.model.model_validate(doc.data)
     except ValidationError as e:
-        sink.extend(_pydantic_diagnostics(doc, e, "catalog_schema_error"))
+        sink.extend(_pydantic_diagnostics(doc, e, kind.code))
         return None
-    problems = list(_check_catalog(doc, model.category)) + list(_check_catalog_sources(doc, model.category))
+    problems = list(checks(model))
     sink.extend(problems)
-    if any(d.severity == "error" for d in problems):
-        return None
-    return LoadedCategory(model.category, doc.file)
+    return None if any(d.severity == "error" for d in problems) else model
 
 
 def _duplicates(doc: SourceDocument, items: Sequence[Any], base: Pointer, code: str, what: str) -> list[Diagnostic]:
@@ -363,18 +400,16 @@ def _check_condition(doc: SourceDocument, cond: Condition, param: Parameter, pat
                      code: str) -> list[Diagnostic]:
     """A condition must fit the parameter's type, and name only its choices."""
     op = cond.op
-    if op in ("lte", "lt", "gte", "gt", "between"):
+    operator = ops.REGISTRY[op]
+    if operator.numeric:
         if param.type != "number":
             return [doc.diagnostic(code, f"`{op}` compares numbers but `{param.id}` is a {param.type} parameter",
                                    path + (op,), key=True, hint=_condition_hint(param))]
-        if op == "between" and cond.between and cond.between[0] > cond.between[1]:
-            return [doc.diagnostic(code, f"`between` needs [low, high] with low ≤ high, found "
-                                   f"[{_fmt(cond.between[0])}, {_fmt(cond.between[1])}]", path + (op,))]
-        return []
-    values = [cond.eq] if op == "eq" else list(cond.one_of or ())
+        problem = operator.bound_problem(getattr(cond, op))
+        return [doc.diagnostic(code, problem, path + (op,))] if problem else []
     out = []
-    for j, v in enumerate(values):
-        vpath = path + (op,) if op == "eq" else path + (op, j)
+    for sub, v in operator.condition_values(getattr(cond, op)):
+        vpath = path + sub
         if param.type == "number" and (isinstance(v, bool) or not isinstance(v, (int, float))):
             out.append(doc.diagnostic(code, f"`{param.id}` is a number parameter, found `{_fmt(v)}`", vpath))
         elif param.type == "boolean" and not isinstance(v, bool):
@@ -519,24 +554,8 @@ def _load_scheme(doc: SourceDocument, sink: list[Diagnostic]) -> Scheme | None:
 
 def _load_ruleset(doc: SourceDocument, categories: dict[str, LoadedCategory],
                   sink: list[Diagnostic]) -> RuleSet | None:
-    # operator counts are checked before typing, so they can point at the requirement itself
-    items = list(_requirements(doc.data))
-    req_diags, replaced = _operator_problems(doc, items, COMPARISON_OPS, "rules_requirement_error")
-    cond_diags, cond_replaced = _operator_problems(doc, _rule_conditions(doc.data), CONDITION_OPS,
-                                                   "rules_schema_error")
-    diags = schema_diagnostics(doc, "ruleset", "rules_schema_error", ignore=replaced | cond_replaced)
-    diags += req_diags + cond_diags
-    if diags:
-        sink.extend(diags)
-        return None
-    try:
-        rs = RuleSet.model_validate(doc.data)
-    except ValidationError as e:
-        sink.extend(_pydantic_diagnostics(doc, e, "rules_schema_error"))
-        return None
-    problems = list(_check_ruleset(doc, rs, categories))
-    sink.extend(problems)
-    return None if any(d.severity == "error" for d in problems) else rs
+    """A rule set through the stages (`_run_stages`); also the rule set an overlay makes (engine/overlays.py)."""
+    return _run_stages(doc, _RULESET, sink, lambda rs: _check_ruleset(doc, rs, categories))
 
 
 def _requirements(data: Any) -> Iterable[tuple[Pointer, dict[str, Any], str]]:
@@ -561,33 +580,22 @@ def _rule_conditions(data: Any) -> Iterable[tuple[Pointer, dict[str, Any], str]]
                                    "the")
 
 
-_OPS_BY_KIND = {
-    "quantity": {"lte", "lt", "gte", "gt", "eq", "between", "not_detected"},
-    "choice": {"eq", "one_of"},
-    "document": {"present"},
-}
+_RULESET = _Kind("ruleset", "rules_schema_error", RuleSet,
+                 ((_requirements, COMPARISON_OPS, "rules_requirement_error"),
+                  (_rule_conditions, CONDITION_OPS, "rules_schema_error")))
 
 
-def _check_requirement(doc: SourceDocument, req: Any, indicator: Any, path: Pointer) -> Iterable[Diagnostic]:
-    if req.op not in _OPS_BY_KIND[indicator.kind]:
+def _check_requirement(doc: SourceDocument, req: Any, indicator: Any, path: Pointer,
+                       indicators: dict[str, Any]) -> Iterable[Diagnostic]:
+    allowed = ops.ops_for_kind(indicator.kind)
+    if req.op not in allowed:
         yield doc.diagnostic("rules_requirement_error",
                              f"`{req.op}` does not apply to {indicator.kind} indicator `{indicator.id}`",
                              path + (req.op,), key=True,
-                             hint="use one of " + ", ".join(f"`{o}`" for o in sorted(_OPS_BY_KIND[indicator.kind])))
+                             hint="use one of " + ", ".join(f"`{o}`" for o in sorted(allowed)))
         return
-    if req.op == "eq" and req.value is not None:
-        # durable-rules would coerce silently (`1 == true`): the limit must have the indicator's own type
-        numeric = isinstance(req.value, (int, float)) and not isinstance(req.value, bool)
-        if indicator.kind == "quantity" and not numeric:
-            yield doc.diagnostic("rules_requirement_error", f"`eq` on quantity indicator `{indicator.id}` needs a number, "
-                                 f"found `{req.value}`", path + ("eq",))
-        elif indicator.kind == "choice" and not isinstance(req.value, str):
-            yield doc.diagnostic("rules_requirement_error", f"`eq` on choice indicator `{indicator.id}` needs one of its "
-                                 f"choices, found `{req.value}`", path + ("eq",),
-                                 hint=did_you_mean(str(req.value), indicator.choices or ()))
-        elif indicator.kind == "choice" and indicator.choices and req.value not in indicator.choices:
-            yield doc.diagnostic("rules_reference_error", f"`{req.value}` is not a choice of indicator `{indicator.id}`",
-                                 path + ("eq",), hint=did_you_mean(str(req.value), indicator.choices))
+    for p in req.operator.check(req, indicator, indicators):  # the operator's own checks (engine/ops)
+        yield doc.diagnostic(p.code, p.message, path + p.path, key=p.key, hint=p.hint)
     if indicator.non_negative:
         bounds = ((req.op, req.value),) if req.op != "between" else (("between", req.low), ("between", req.high))
         for op, bound in bounds:
@@ -597,31 +605,21 @@ def _check_requirement(doc: SourceDocument, req: Any, indicator: Any, path: Poin
                                      hint=f"`{indicator.id}` ({indicator.unit}) cannot be negative; if it can, mark the "
                                      "indicator `signed: true` in the catalogue")
                 break
-    if req.op == "between" and req.low is not None and req.high is not None and req.low > req.high:
-        yield doc.diagnostic("rules_requirement_error", f"`between` needs [low, high] with low ≤ high, found "
-                             f"[{_fmt(req.low)}, {_fmt(req.high)}]", path + ("between",))
-    if req.op == "one_of" and indicator.choices:
-        for j, v in enumerate(req.values or ()):
-            if v not in indicator.choices:
-                yield doc.diagnostic("rules_reference_error", f"`{v}` is not a choice of indicator `{indicator.id}`",
-                                     path + ("one_of", j), hint=did_you_mean(str(v), indicator.choices))
-    if req.op == "eq" and indicator.kind == "choice" and indicator.choices and req.value is not None \
-            and req.value not in indicator.choices:
-        yield doc.diagnostic("rules_reference_error", f"`{_fmt(req.value)}` is not a choice of indicator "
-                             f"`{indicator.id}`", path + ("eq",), hint=did_you_mean(str(req.value), indicator.choices))
-    if indicator.kind == "quantity" and req.unit is not None:
+    measured = req.operator.measured_unit(req, indicator, indicators)  # the compared value's own unit
+    if indicator.kind == "quantity" and req.unit is not None and measured is not None:
         try:
             check_unit(req.unit)
         except UnitError:
             yield doc.diagnostic("rules_unit_error", f"unknown unit `{req.unit}`", path + ("unit",),
-                                 hint=f"the indicator is measured in `{indicator.unit}`")
+                                 hint=f"the indicator is measured in `{measured}`")
             return
         try:
-            conversion(req.unit, indicator.unit)
+            conversion(req.unit, measured)
         except IncompatibleUnits:
             yield doc.diagnostic("rules_unit_error",
-                                 f"unit `{req.unit}` cannot convert to `{indicator.unit}`, the unit of `{indicator.id}`",
-                                 path + ("unit",), hint=f"write the limit in `{indicator.unit}` or a unit of the same kind")
+                                 f"unit `{req.unit}` cannot convert to `{measured}`, the unit of "
+                                 f"{req.operator.measured_what(req, indicator)}",
+                                 path + ("unit",), hint=f"write the limit in `{measured}` or a unit of the same kind")
 
 
 def _unknown_indicator(doc: SourceDocument, name: str, indicators: dict[str, Any], aliases: dict[str, str],
@@ -674,7 +672,7 @@ def _check_ruleset(doc: SourceDocument, rs: RuleSet, categories: dict[str, Loade
         if ind is None:
             yield _unknown_indicator(doc, c.indicator, indicators, aliases, path + ("indicator",))
         else:
-            yield from _check_requirement(doc, c.requirement, ind, path + ("requirement",))
+            yield from _check_requirement(doc, c.requirement, ind, path + ("requirement",), indicators)
         attribute = c.attribute or (ind.attribute if ind else None)
         if c.attribute is not None and c.attribute not in attributes:
             yield doc.diagnostic("rules_reference_error", f"unknown attribute `{c.attribute}`", path + ("attribute",),
@@ -817,18 +815,7 @@ _Interval = tuple[float, bool, float, bool]  # low, low inclusive, high, high in
 
 
 def _as_set_or_interval(c: Condition) -> set[tuple[bool, Any]] | _Interval:
-    inf = float("inf")
-    op = c.op
-    if op == "eq":
-        return {(isinstance(c.eq, bool), c.eq)}
-    if op == "one_of":
-        return {(isinstance(v, bool), v) for v in c.one_of or ()}
-    if op == "between":
-        lo, hi = c.between or (0.0, 0.0)
-        return (lo, True, hi, True)
-    value = float(getattr(c, op))
-    return {"lte": (-inf, False, value, True), "lt": (-inf, False, value, False),
-            "gte": (value, True, inf, False), "gt": (value, False, inf, False)}[op]
+    return ops.REGISTRY[c.op].interval(getattr(c, c.op))
 
 
 def _in(value: Any, iv: _Interval) -> bool:
@@ -887,8 +874,12 @@ def _check_label(doc: SourceDocument, rs: RuleSet, lab: Any, path: Pointer, indi
         else:
             yield from _duplicates(doc, lab.grades, path + ("grades",), "rules_duplicate_id", "grade")
             for j, g in enumerate(lab.grades):
+                if not g.requirement.operator.in_grades:
+                    yield doc.diagnostic("rules_label_error", f"`{g.requirement.op}` cannot band a grade label",
+                                         path + ("grades", j, "requirement", g.requirement.op), key=True)
+                    continue
                 yield from _check_requirement(doc, g.requirement, indicators[lab.indicator],
-                                              path + ("grades", j, "requirement"))
+                                              path + ("grades", j, "requirement"), indicators)
                 if g.requirement.has_limit and not (g.provenance and g.provenance.source):
                     yield doc.diagnostic("rules_provenance_error", f"grade `{g.id}` has a limit but no source",
                                          path + ("grades", j, "id"),

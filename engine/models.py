@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+
+from . import ops
 
 __all__ = [
     "Text", "Condition", "Standard", "ImplementationRule", "Attribute", "Parameter", "CertificationUnit",
@@ -15,8 +25,8 @@ __all__ = [
     "COMPARISON_OPS", "CONDITION_OPS", "STRENGTHS",
 ]
 
-COMPARISON_OPS = ("lte", "lt", "gte", "gt", "eq", "between", "one_of", "not_detected", "present")
-CONDITION_OPS = ("lte", "lt", "gte", "gt", "eq", "between", "one_of")
+COMPARISON_OPS = ops.requirement_ops()  # declared in engine/ops, one module each
+CONDITION_OPS = ops.condition_ops()
 # How strong the source of a number or a date is, strongest first: the standard's or rule's own text, a summary of
 # it, none. `default` (numbers only) is a configurable default stated as such; `confirmed`, written before strengths
 # were stated, is read as "a source is cited, its strength not stated" (the loader warns).
@@ -61,35 +71,10 @@ class Condition(_Strict):
         return all(self._holds(op, value) for op in self.ops)
 
     def _holds(self, op: str, value: Any) -> bool:
-        if op == "eq":
-            return bool(value == self.eq) and isinstance(value, bool) == isinstance(self.eq, bool)
-        if op == "one_of":
-            return value in (self.one_of or ())
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return False
-        if op == "lte":
-            return value <= (self.lte or 0)
-        if op == "lt":
-            return value < (self.lt or 0)
-        if op == "gte":
-            return value >= (self.gte or 0)
-        if op == "gt":
-            return value > (self.gt or 0)
-        lo, hi = self.between or (0, 0)
-        return lo <= value <= hi
+        return ops.REGISTRY[op].test(getattr(self, op), value)
 
     def describe(self) -> str:
-        symbols = {"lte": "≤", "lt": "<", "gte": "≥", "gt": ">", "eq": "="}
-        parts = []
-        for op in self.ops:
-            if op in symbols:
-                parts.append(f"{symbols[op]} {getattr(self, op)}")
-            elif op == "between":
-                lo, hi = self.between or (0, 0)
-                parts.append(f"{lo}–{hi}")
-            else:
-                parts.append("one of " + ", ".join(str(v) for v in self.one_of or ()))
-        return " and ".join(parts)
+        return " and ".join(ops.REGISTRY[op].describe_bound(getattr(self, op)) for op in self.ops)
 
 
 class Standard(_Strict):
@@ -224,66 +209,51 @@ class Requirement(_Strict):
     criterion is shipped without a number and cannot be decided until an overlay supplies one.
     """
 
-    op: Literal["lte", "lt", "gte", "gt", "eq", "between", "one_of", "not_detected", "present"]
+    op: str  # a name of engine.ops.REGISTRY
     value: float | str | bool | None = None
     low: float | None = None
     high: float | None = None
     values: tuple[str | float, ...] | None = None
     unit: str | None = None
+    operands: tuple[str, ...] = ()  # the indicators an operator reads besides its criterion's own (engine.ops)
+
+    @field_validator("op")
+    @classmethod
+    def _known_op(cls, op: str) -> str:
+        if op not in ops.REGISTRY:
+            raise ValueError(f"unknown operator `{op}`")
+        return op
 
     @model_validator(mode="before")
     @classmethod
     def _from_yaml_form(cls, data: Any) -> Any:
         if not isinstance(data, dict) or "op" in data:
             return data
-        ops = [k for k in COMPARISON_OPS if k in data]
-        out: dict[str, Any] = {"unit": data.get("unit")}
-        if len(ops) != 1:
+        found = [k for k in COMPARISON_OPS if k in data]
+        if len(found) != 1:
             return data  # the semantic stage reports this with a location; pydantic will refuse it
-        op = ops[0]
-        out["op"] = op
-        raw = data[op]
-        if op == "between":
-            if raw is not None:
-                out["low"], out["high"] = raw[0], raw[1]
-        elif op == "one_of":
-            out["values"] = raw
-        elif op == "not_detected":
-            out["value"] = data.get("detection_limit_max")
-        elif op == "present":
-            out["value"] = True
-        else:
-            out["value"] = raw
+        op = found[0]
+        return {"unit": data.get("unit"), "op": op, **ops.REGISTRY[op].parse(data[op], data)}
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # no `operands` unless an operator reads several indicators: the dump of every other requirement, which
+        # the rule set's version hashes, stays what it was before the field existed
+        out = handler(self)
+        if isinstance(out, dict) and not self.operands:
+            out.pop("operands", None)
         return out
 
     @property
+    def operator(self) -> ops.Operator:
+        return ops.REGISTRY[self.op]
+
+    @property
     def has_limit(self) -> bool:
-        if self.op == "between":
-            return self.low is not None and self.high is not None
-        if self.op == "one_of":
-            return bool(self.values)
-        if self.op == "present":
-            return True
-        if self.op == "not_detected":
-            return True
-        return self.value is not None
+        return self.operator.has_limit(self)
 
     def describe(self) -> str:
-        unit = unit_suffix(self.unit)
-        symbols = {"lte": "≤", "lt": "<", "gte": "≥", "gt": ">", "eq": "="}
-        if not self.has_limit:
-            return f"{symbols.get(self.op, self.op)} (limit not shipped){unit}"
-        if self.op in symbols:
-            return f"{symbols[self.op]} {_fmt(self.value)}{unit}"
-        if self.op == "between":
-            return f"{_fmt(self.low)}–{_fmt(self.high)}{unit}"
-        if self.op == "one_of":
-            return "one of " + ", ".join(str(v) for v in self.values or ())
-        if self.op == "not_detected":
-            if self.value is None:
-                return "not detected"
-            return f"not detected (detection limit ≤ {_fmt(self.value)}{unit})"
-        return "document present"
+        return self.operator.describe(self, unit_suffix(self.unit))
 
 
 DIMENSIONLESS = "1"  # the unit of a ratio or index: a number alone, e.g. the relative detergency

@@ -8,11 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from .diagnostics import Diagnostic, did_you_mean, sort_diagnostics
-from .loader import LoadedCategory, LoadedRuleSet, LoadResult, _check_ruleset, _pydantic_diagnostics, discover
-from .models import RuleSet
+from .loader import LoadedCategory, LoadedRuleSet, LoadResult, _load_ruleset, discover
 from .schema_check import schema_diagnostics
 from .yamlsource import Pointer, SourceDocument, read_document
 
@@ -129,15 +126,7 @@ def _merge(loaded: LoadedRuleSet, overlays: Iterable[SourceDocument], diags: lis
         return None
     doc = _MergedDocument(loaded.doc.file, data, loaded.doc.positions, loaded.doc.key_positions, "",
                           base=loaded.doc, origin=origin)
-    problems = schema_diagnostics(doc, "ruleset", "rules_schema_error")
-    if not problems:
-        try:
-            rs = RuleSet.model_validate(data)
-        except ValidationError as e:
-            problems = _pydantic_diagnostics(doc, e, "rules_schema_error")
-        else:
-            problems = list(_check_ruleset(doc, rs, categories))
-    diags.extend(problems)
-    if any(d.severity == "error" for d in problems):
-        return None  # warnings (`confirmed` without a strength) do not stop an overlay
-    return replace(loaded, ruleset=rs, doc=doc)
+    # the merged rule set goes through the same stages as a rule set file (loader._run_stages), operator
+    # counts included; warnings (`confirmed` without a strength) do not stop an overlay
+    rs = _load_ruleset(doc, categories, diags)
+    return None if rs is None else replace(loaded, ruleset=rs, doc=doc)

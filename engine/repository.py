@@ -61,9 +61,6 @@ class Repository:
     def rulesets(self) -> dict[str, RuleSet]:
         return {rid: lr.ruleset for rid, lr in sorted(self._result.rulesets.items())}
 
-    def loaded(self, ruleset_id: str) -> LoadedRuleSet:
-        return self._result.rulesets[ruleset_id]
-
     def editions(self, category: str) -> list[RuleSet]:
         return sorted((lr.ruleset for lr in self._result.rulesets.values() if lr.ruleset.category == category),
                       key=lambda r: r.in_force.from_)

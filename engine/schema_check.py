@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
+from . import ops
 from .diagnostics import Diagnostic, did_you_mean, field_path
 from .yamlsource import Pointer, SourceDocument
 
@@ -29,7 +30,15 @@ _BASE = "https://greencert.local/schemas/"
 def load_schema(name: str) -> dict[str, Any]:
     text = resources.files("engine").joinpath("schemas", f"{name}.schema.json" if name != "common"
                                               else "common.json").read_text(encoding="utf-8")
-    return dict(json.loads(text))
+    schema = dict(json.loads(text))
+    # the operators' fragments are declared with the operators (engine/ops), ahead of the other keys
+    if name == "ruleset":
+        requirement = schema["$defs"]["requirement"]
+        requirement["properties"] = {**ops.requirement_schema(), **requirement["properties"]}
+    elif name == "common":
+        condition = schema["$defs"]["condition"]
+        condition["properties"] = {**ops.condition_schema(), **condition["properties"]}
+    return schema
 
 
 @functools.cache

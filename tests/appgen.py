@@ -143,6 +143,12 @@ class AppGenerator:
         for lab in ruleset.labels:
             if lab.kind == "grade" and lab.indicator and self.indicators[lab.indicator].kind != "document":
                 self.result_criteria.setdefault(lab.indicator, [])
+        # `ratio_lte` divides by a second indicator, which takes results too: denominator id -> criteria reading it
+        self.denominators: dict[str, list[int]] = {}
+        for i, c in enumerate(ruleset.criteria):
+            if c.requirement.op == "ratio_lte" and c.requirement.operands:
+                self.denominators.setdefault(c.requirement.operands[0], []).append(i)
+                self.result_criteria.setdefault(c.requirement.operands[0], [])
         self.other_indicators = [i.id for i in category.indicators
                                  if i.kind != "document" and i.id not in self.result_criteria]
         self.documents = sorted({c.indicator for c in ruleset.criteria if self.indicators[c.indicator].kind == "document"})
@@ -400,7 +406,13 @@ class AppGenerator:
         out = []
         for i in self.result_criteria.get(iid, []):
             req = self.rs.criteria[i].requirement
+            if req.op == "ratio_lte":
+                out.append(self._ratio_anchor(i, ind))
+                continue
             out.append(_Anchor(i, req.unit or ind.unit or "1", *_targets(req)))
+        for i in self.denominators.get(iid, []):
+            # a denominator of 1 (in its unit) puts the numerator's values at the ratio's limit; 0 gives no ratio
+            out.append(_Anchor(i, ind.unit or "1", [1.0, 1.0, 1.0, 0.5, 2.0, 0.0], [0.5, 1.0], [("value", 1.0)]))
         for lab in self.rs.labels:
             if lab.kind == "grade" and lab.indicator == iid:
                 for g in lab.grades or ():
@@ -409,6 +421,18 @@ class AppGenerator:
             out.append(_Anchor(None, ind.unit or "1", [0.0, 0.01, 1.0, 50.0], [0.01, 1.0], []))
         self._anchor_cache[iid] = out
         return out
+
+    def _ratio_anchor(self, i: int, ind: Indicator) -> _Anchor:
+        """`ratio_lte`: the numerator's values (in its own unit) around the limit for a denominator of 1."""
+        req = self.rs.criteria[i].requirement
+        den = self.indicators[req.operands[0]]
+        quotient = f"({ind.unit or 1})/({den.unit or 1})"
+        k, _ = conversion(quotient, req.unit or quotient)
+        values, nd, _ = _targets(req)
+        good: list[tuple[str, float]] = []
+        if isinstance(req.value, (int, float)) and not isinstance(req.value, bool):
+            good = [("value", float(req.value) * 0.5 / k), ("value", float(req.value) / k)]
+        return _Anchor(i, ind.unit or "1", [v / k for v in values], [v / k for v in nd if v > 0] or [0.5], good)
 
     def _grade_bands(self) -> dict[str, tuple[str, list[float]]]:
         """Per indicator, the bounds of its grade labels' upper-bound grades (`lte`, `lt`, `not_detected` with a

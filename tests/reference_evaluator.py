@@ -154,11 +154,20 @@ def _prepare(ruleset: RuleSet, category: Category) -> _Prepared:
     p = _Prepared(
         ruleset=ruleset, category=category, names=resolve_indicator_names(category), indicators=indicators,
         policies=tuple(policies),
-        limit_units=tuple(c.requirement.unit or indicators[c.indicator].unit for c in ruleset.criteria),
+        limit_units=tuple(_limit_unit(c, indicators) for c in ruleset.criteria),
         attributes=tuple(c.attribute or indicators[c.indicator].attribute for c in ruleset.criteria),
     )
     _PREPARED[key] = p
     return p
+
+
+def _limit_unit(c: Criterion, indicators: dict[str, Indicator]) -> str | None:
+    """The unit of the limit; for `ratio_lte` without one, the quotient of the two indicators' units (§3)."""
+    req = c.requirement
+    if req.unit is not None or req.op != "ratio_lte":
+        return req.unit or indicators[c.indicator].unit
+    den = indicators[req.operands[0]]
+    return f"({indicators[c.indicator].unit or 1})/({den.unit or 1})"
 
 
 # ---------------------------------------------------------------------------------------------- §1–§3
@@ -174,7 +183,7 @@ def _applies(c: Criterion, unit: str | None, params: dict[str, Any]) -> bool:
 
 def _shipped(req: Requirement) -> bool:
     """§3 `undetermined`: does the criterion ship a limit value?"""
-    if req.op in ("lte", "lt", "gte", "gt", "eq"):
+    if req.op in ("lte", "lt", "gte", "gt", "eq", "ratio_lte"):
         return req.value is not None
     if req.op == "between":
         return req.low is not None and req.high is not None
@@ -247,7 +256,7 @@ def _holds(req: Requirement, value: Any, nd: bool) -> bool:
     if op == "between":
         return not nd and float(req.low) <= v <= float(req.high)  # type: ignore[arg-type]
     limit = float(req.value)  # type: ignore[arg-type]
-    if op == "lte":
+    if op == "lte" or op == "ratio_lte":
         return v <= limit
     if op == "lt":
         # a not-detected result's true value is below its detection limit, so d <= limit proves `< limit`
@@ -264,7 +273,7 @@ def _holds(req: Requirement, value: Any, nd: bool) -> bool:
 def _margin(req: Requirement, value: float) -> tuple[float | None, float | None]:
     """§3 margin: positive on the passing side; relative to the limit (to the width of a range)."""
     op = req.op
-    if op in ("lte", "lt") or (op == "not_detected" and req.value is not None):
+    if op in ("lte", "lt", "ratio_lte") or (op == "not_detected" and req.value is not None):
         # `detection_limit_max` is read as an upper bound on the compared value
         limit = float(req.value)  # type: ignore[arg-type]
         m = limit - value
@@ -278,6 +287,34 @@ def _margin(req: Requirement, value: float) -> tuple[float | None, float | None]
         m = min(value - low, high - value)
         return m, (m / (high - low) if high != low else None)
     return None, None  # eq, one_of, present, not_detected without a number
+
+
+def _ratio(req: Requirement, ind: Indicator, p: _Prepared, i: int,
+           candidates: dict[str, list[tuple[TestReport, TestResult]]], model: str,
+           as_of: dt.date) -> tuple[_Candidate | None, list[str]]:
+    """§3 `ratio_lte`: for the criterion's indicator and then the denominator, the newest acceptable result, each
+    in its own indicator's unit (a not-detected result proves no ratio); their quotient in the limit's unit."""
+    den = p.indicators[req.operands[0]]
+    reasons: list[str] = []
+    chosen: list[_Candidate | None] = []
+    for operand in (ind, den):
+        best: _Candidate | None = None
+        for order, (report, result) in enumerate(candidates.get(operand.id, [])):
+            reason, value, nd = _reject_reason(report, result, operand, req, p.policies[i], operand.unit, model, as_of)
+            if reason is not None:
+                reasons.append(reason)
+            elif best is None or report.issued > best.report.issued:
+                best = _Candidate(report, result, value, nd, order)
+        chosen.append(best)
+    a, b = chosen
+    if a is None or b is None:
+        return None, reasons
+    factor, _ = conversion(f"({ind.unit or 1})/({den.unit or 1})", p.limit_units[i] or "")
+    ratio = a.value / b.value * factor if b.value else float("inf")
+    if not math.isfinite(ratio):
+        reasons.append("value_out_of_range")
+        return None, reasons
+    return _Candidate(a.report, a.result, ratio, False, a.order), reasons
 
 
 # ---------------------------------------------------------------------------------------------- entry point
@@ -324,6 +361,10 @@ def evaluate_reference(ruleset: RuleSet, category: Category, app: Application, a
             has = c.indicator in declared
             any_candidate = has
             evidence[c.id] = c.indicator if has else None
+        elif req.op == "ratio_lte":
+            best, reasons = _ratio(req, ind, p, i, candidates, model, as_of)
+            any_candidate = best is not None or bool(reasons)
+            evidence[c.id] = best.report.id if best is not None else None
         else:
             cands = candidates.get(c.indicator, [])
             any_candidate = bool(cands)
@@ -352,7 +393,7 @@ def evaluate_reference(ruleset: RuleSet, category: Category, app: Application, a
         else:
             ok = _holds(req, best.value, best.nd)
             verdict = "pass" if ok else "fail"
-            reason = None if ok else ("limit_exceeded" if req.op in ("lte", "lt", "not_detected")
+            reason = None if ok else ("limit_exceeded" if req.op in ("lte", "lt", "not_detected", "ratio_lte")
                                       else "requirement_not_met")
             if isinstance(best.value, float):
                 margin, margin_rel = _margin(req, best.value)

@@ -662,6 +662,13 @@ criteria:
     clause: synthetic 5.12
     provenance: {status: confirmed, source: synthetic}
     note: a zero limit, so the smallest floats either side of it are compared
+  - id: voc_ratio
+    indicator: voc_content
+    requirement: {ratio_lte: {denominator: density, max: 5}, unit: '%'}
+    optional: true
+    clause: synthetic 5.13
+    provenance: {status: confirmed, source: synthetic}
+    note: the ratio of two indicators, (g/L)/(kg/m^3) converted to %
 labels:
   - {id: full, kind: full, name: {zh: 全项, en: Full}}
   - {id: resource, kind: partial, attribute: resource, name: {zh: 分项资源, en: Partial resource}}
@@ -771,3 +778,28 @@ def test_edition_choice_agrees(synthetic: Repository) -> None:
     assert synthetic.select("widgets", dt.date(2025, 6, 30), "SYNTHETIC 1-2017").id == "widgets/SYN-2017"
     with pytest.raises(DiagnosticError):
         synthetic.select("widgets", dt.date(2025, 7, 1), "widgets/SYN-2017")
+
+
+def test_generator_reaches_every_verdict_of_a_ratio(synthetic: Repository) -> None:
+    """`ratio_lte` (two indicators, units converted): the generated applications pass, fail, miss a result and
+    bring one that is not acceptable, so its agreement with the reference is not vacuous."""
+    rs = synthetic.rulesets["widgets/SYN-2024"]
+    gen = AppGenerator(rs, synthetic.categories[rs.category], synthetic.editions(rs.category))
+    seen: dict[str, int] = {}
+    reasons: set[str | None] = set()
+    for seed in range(400):
+        g = gen.generate(seed)
+        app, doc, diags = application_from_data(g.data)
+        assert app is not None and not diags
+        try:
+            compiled, checked, unit = synthetic.prepare(app, doc, g.as_of)
+        except DiagnosticError:
+            continue
+        if compiled.ruleset.id != rs.id:
+            continue
+        c = next(c for c in evaluate(compiled, checked, g.as_of, unit=unit).criteria if c.id == "voc_ratio")
+        seen[c.verdict] = seen.get(c.verdict, 0) + 1
+        reasons.add(c.reason)
+    assert {"pass", "fail", "missing", "not_acceptable"} <= set(seen), seen
+    assert {"limit_exceeded", "no_evidence", "not_detected_not_comparable"} <= reasons, reasons
+

@@ -443,3 +443,22 @@ def test_certificate_steps_fail_with_the_line_and_the_reason(tmp_path: Path) -> 
         located = [x for x in out.splitlines() if x.startswith(f"certs.feature:{line}:")]
         assert any(message in x for x in located), (line, message, out)
     assert "Traceback" not in out and "TransitionRefused" not in out
+
+
+def test_a_ratio_scenario_runs_against_a_synthetic_rule_set(tmp_path: Path) -> None:
+    """`ratio_lte` in a scenario (tests/synthetic_ratio: synthetic data, not a real limit): the feature passes,
+    and the same feature expecting the opposite verdict fails."""
+    root = PROJECT_ROOT / "tests" / "synthetic_ratio"
+    args = ("--catalog", str(root / "catalogs"), "--rules", str(root / "rules"), "--coverage", "--format", "json",
+            "--output", str(tmp_path / "cov.json"))
+    proc = run_cli(str(root / "ratio.feature"), *args, cwd=tmp_path)
+    data = json.loads(proc.stdout)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert data["scenarios"] == {**data["scenarios"], "passed": 3, "failed": 0}
+    wrong = tmp_path / "ratio.feature"
+    text = (root / "ratio.feature").read_text(encoding="utf-8")
+    wrong.write_text(text.replace("Then the criterion voc_ratio passes", "Then the criterion voc_ratio fails"),
+                     encoding="utf-8")
+    proc = run_cli(str(wrong), *args, cwd=tmp_path)
+    assert proc.returncode != 0
+    assert json.loads(proc.stdout)["scenarios"]["failed"] == 1

@@ -173,6 +173,8 @@ def test_one_root_cause_gives_one_diagnostic() -> None:
     cascade = load_case(CORPUS / "broken_catalog_cascade").diagnostics
     assert [d.code for d in cascade] == ["catalog_schema_error", "rules_reference_error"]
     assert "could not be loaded" in cascade[1].message
+    # a number on a choice indicator is a value of the wrong type, not also "not a choice"
+    assert _one("eq_number_on_choice.yaml").code == "rules_requirement_error"
 
 
 def test_every_diagnostic_names_its_field() -> None:

@@ -196,3 +196,21 @@ def test_an_overlay_supplying_an_unconfirmed_limit_decides_the_example_and_chang
     # and the version is reproducible: loading the same overlay again gives the same hash
     again = Repository.load(overlay_dirs=[ROOT / "examples" / "overlays" / "wood_panels"]).check(app, doc, AS_OF)
     assert again.ruleset_version == overlaid.ruleset_version
+
+
+def test_the_rule_set_an_overlay_makes_goes_through_every_stage(tmp_path: Path) -> None:
+    """The operator-count stage too (the overlay path once had its own copy of the stages, without it): two
+    operators in one requirement are one `rules_requirement_error` naming them, located in the overlay."""
+    overlays = _write(tmp_path, """\
+        format: greencert/overlay@1
+        id: example_cb/two_ops
+        target: coatings/GB-T-35602-2017
+        source: s
+        criteria:
+          - id: benzene
+            requirement: {lte: 10, gte: 1, unit: mg/kg}
+        """)
+    result, _ = apply_overlays(load(), [overlays])
+    [d] = result.diagnostics
+    assert d.code == "rules_requirement_error" and "several operators" in d.message
+    assert d.file is not None and d.file.endswith("overlay.yaml") and d.line == 7

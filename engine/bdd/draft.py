@@ -11,6 +11,7 @@ from ..decision import Decision
 from ..diagnostics import Diagnostic, DiagnosticError, did_you_mean
 from ..intake import application_from_data, resolve_unit
 from ..models import Category, Indicator, Parameter, RuleSet
+from ..ops import Bounds
 from ..repository import Repository
 from ..units import IncompatibleUnits, UnitError, conversion, parse_unit
 from ..yamlsource import Pointer, SourceDocument
@@ -361,22 +362,15 @@ def _check_known(fill: Fill, known: set[str], what: str, rs: RuleSet) -> None:
 
 
 def _passing_result(iid: str, plans: list[Any]) -> dict[str, Any] | None:
-    """A result meeting every applicable requirement on one indicator; None when no value can."""
+    """A result meeting every applicable requirement on one indicator; None when no value can. Each operator
+    narrows the allowed values (`Operator.narrow`, engine/ops); a value is then chosen inside them."""
     ind: Indicator = plans[0].indicator
+    bounds = Bounds()
     if ind.kind == "choice":
-        options: list[Any] | None = None
         for p in plans:
-            req = p.criterion.requirement
-            allowed = list(req.values or ()) if req.op == "one_of" else [req.value]
-            options = allowed if options is None else [v for v in options if v in allowed]
-        return {"indicator": iid, "value": options[0]} if options else None
+            p.criterion.requirement.operator.narrow(p.criterion.requirement, float, bounds)
+        return {"indicator": iid, "value": bounds.options[0]} if bounds.options else None
     unit = plans[0].unit or ind.unit or ""
-    low: float | None = None
-    high: float | None = None
-    exact: float | None = None
-    strict_high = False
-    not_detected = False
-    nd_max: float | None = None
     for p in plans:
         req = p.criterion.requirement
         factor, offset = conversion(p.unit or unit, unit) if (p.unit or unit) != unit else (1.0, 0.0)
@@ -384,34 +378,18 @@ def _passing_result(iid: str, plans: list[Any]) -> dict[str, Any] | None:
         def conv(v: Any, f: float = factor, o: float = offset) -> float:
             return float(v) * f + o
 
-        if req.op in ("lte", "lt"):
-            v = conv(req.value)
-            if high is None or v < high or (v == high and req.op == "lt"):
-                high, strict_high = v, req.op == "lt"
-        elif req.op in ("gte", "gt"):
-            v = conv(req.value)
-            low = v if low is None else max(low, v)
-        elif req.op == "between":
-            lo, hi = conv(req.low), conv(req.high)
-            low = lo if low is None else max(low, lo)
-            high = hi if high is None else min(high, hi)
-        elif req.op == "eq" and isinstance(req.value, (int, float)) and not isinstance(req.value, bool):
-            exact = conv(req.value)
-        elif req.op == "not_detected":
-            not_detected = True
-            if req.value is not None:
-                v = conv(req.value)
-                nd_max = v if nd_max is None else min(nd_max, v)
-    if not_detected:
-        cap = [x for x in (nd_max, high) if x is not None]
+        req.operator.narrow(req, conv, bounds)
+    low, high = bounds.low, bounds.high
+    if bounds.not_detected:
+        cap = [x for x in (bounds.nd_max, high) if x is not None]
         dl = min(cap) / 2 if cap and min(cap) > 0 else 1.0
         return {"indicator": iid, "not_detected": True, "detection_limit": dl, "unit": unit}
-    if exact is not None:
-        value = exact
+    if bounds.exact is not None:
+        value = bounds.exact
     elif low is not None and high is not None:
         value = (low + high) / 2
     elif high is not None:
-        value = high / 2 if high > 0 else (high if not strict_high else high - 1)
+        value = high / 2 if high > 0 else (high if not bounds.strict_high else high - 1)
     elif low is not None:
         value = low * 1.5 if low > 0 else low + 1
     else:
