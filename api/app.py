@@ -56,8 +56,26 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schema.setdefault("components", {}).setdefault("schemas", {})["Application"] = application
     schema["components"]["schemas"].update(batch_components())
     _link_application(schema)
+    _no_nul_in_urls(schema)
     app.openapi_schema = schema
     return schema
+
+
+# The service refuses a URL holding NUL (`%00`) before any route reads it (api/errors.py): the document says so on
+# every free-text path and query parameter, so a client (or schemathesis) knows such a value is not accepted.
+_NO_NUL = r"^[^\x00]*$"
+
+
+def _no_nul_in_urls(schema: dict[str, Any]) -> None:
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else ():
+                if parameter.get("in") not in ("path", "query"):
+                    continue
+                node = parameter.get("schema", {})
+                for branch in node.get("anyOf", [node]):
+                    if branch.get("type") == "string" and not ({"pattern", "format", "enum", "const"} & set(branch)):
+                        branch["pattern"] = _NO_NUL
 
 
 def _link_application(node: Any) -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from pydantic_core import PydanticCustomError
 
 from . import examples
@@ -450,7 +450,7 @@ class EvaluationBatchIn(_In):
 
 
 class SelfCheckBatchIn(EvaluationBatchIn):
-    store: bool = Field(default=False, description="keep the self-checks (visible only to your organisation)")
+    store: StrictBool = Field(default=False, description="keep the self-checks (visible only to your organisation)")
 
 
 class BatchItemOut(_Out):

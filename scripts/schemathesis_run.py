@@ -77,13 +77,15 @@ class Intended:
 # contract. (`application_schema_error` is not among them: a schema-valid application refused by the engine's
 # own schema would be a disagreement between the two, a bug.)
 _SEMANTIC = frozenset({"application_reference_error", "application_unit_error", "application_value_error",
-                       "edition_not_in_force", "idempotency_key_reused", "json_value_error"})
+                       "edition_not_in_force", "idempotency_key_reused", "json_value_error", "invalid_text",
+                       "number_out_of_range"})
 
 INTENDED: tuple[Intended, ...] = (
     Intended(
         "semantic_refusal", "positive_data_acceptance",
         "the application fits the JSON Schema but the engine refuses it: an unknown category, indicator, unit or "
-        "edition, a value no unit conversion can hold, a date the rule set does not accept; or the request reuses "
+        "edition, a value no unit conversion can hold, a date the rule set does not accept, text holding a NUL or a "
+        "lone surrogate (no database stores it), a number that fits no double; or the request reuses "
         "an Idempotency-Key for a different request (422, as the Idempotency-Key draft asks). A JSON Schema "
         "cannot say which indicators a category has, so schema-valid requests are refused with the diagnostics "
         "that name the field",

@@ -12,7 +12,7 @@ from ..certificate_schemas import CertificateOut, CertificatePage, DueList, Even
 from ..deps import CertificationBody, IdempotencyKey, ServicesDep, TodayDep, require
 from ..keys import Principal
 from ..schemas import IsoDate
-from .common import responses
+from .common import BODY, responses
 
 __all__ = ["router", "public_router"]
 
@@ -75,7 +75,7 @@ class EventIn(BaseModel):
              responses={200: {"model": CertificateOut, "description": "replayed (Idempotency-Key)"},
                                              409: {"description": "the evaluation cannot issue a certificate "
                                                                   "(refused, incomplete, no label); the diagnostics "
-                                                                  "say why"}, **responses(404, 422)},
+                                                                  "say why"}, **responses(*BODY, 404, 422)},
              summary="Issue a certificate from one of your granted binding evaluations")
 def issue(payload: IssueIn, response: Response, services: ServicesDep, principal: CertificationBody,
           today: TodayDep, settings: CertificateSettingsDep, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
@@ -131,7 +131,7 @@ def get_certificate(number: Number, services: ServicesDep, principal: Certificat
 @router.post("/{number}/events", status_code=201, response_model=EventRecorded,
              responses={200: {"model": EventRecorded, "description": "replayed (Idempotency-Key)"},
                         409: {"description": "the log does not allow this move now; the diagnostics say why"},
-                        **responses(404, 422, 503)},
+                        **responses(*BODY, 404, 422, 503)},
              summary="Record an event of one of your certificates (append-only)")
 def record_event(number: Number, payload: EventIn, response: Response, services: ServicesDep,
                  principal: CertificationBody, today: TodayDep, idempotency_key: IdempotencyKey = None

@@ -14,7 +14,7 @@ from ..certificate_schemas import EventRecorded
 from ..deps import CertificationBody, ServicesDep, TodayDep
 from ..registry_schemas import Coverage, DrawOut, DrawReproduction, RegistryPage
 from ..schemas import IsoDate
-from .common import responses
+from .common import BODY, responses
 
 __all__ = ["public_router", "router"]
 
@@ -107,7 +107,7 @@ class CheckIn(BaseModel):
     on: IsoDate | None = Field(default=None, description="the day of the check; default today")
 
 
-@router.post("", status_code=201, response_model=DrawOut, responses=responses(422),
+@router.post("", status_code=201, response_model=DrawOut, responses=responses(*BODY, 422),
              summary="Draw certificates for spot checks (双随机一公开); the seed is recorded with the draw")
 def create_draw(payload: DrawIn, services: ServicesDep, principal: CertificationBody, today: TodayDep
                 ) -> dict[str, Any]:
@@ -121,7 +121,7 @@ _CHECK_409 = {"description": "not in the draw, or the log refuses the surveillan
 
 
 @router.post("/{draw_id}/checks", status_code=201, response_model=EventRecorded,
-             responses={409: _CHECK_409, **responses(404, 422)},
+             responses={409: _CHECK_409, **responses(*BODY, 404, 422)},
              summary="Record a drawn certificate's spot check: a surveillance event resting on its evaluation")
 def record_check(draw_id: DrawId, payload: CheckIn, services: ServicesDep, principal: CertificationBody,
                  today: TodayDep) -> dict[str, Any]:

@@ -145,3 +145,23 @@ def test_certificate_dates_are_only_yyyy_mm_dd(client: TestClient, org: Org, val
     r = client.post("/v1/certificates/NONE-000001/events", json={"kind": "cancelled", "on": body,
                     "reason": "holder's request"}, headers={**h, "Idempotency-Key": f"strict-date-{value}"})
     assert r.status_code == 422 and r.json()["diagnostics"][0]["field"] == "on", r.text
+
+
+@pytest.mark.parametrize("value", ["true", 1, 0, "yes"])
+def test_a_batch_flag_is_a_json_boolean(client: TestClient, org: Org, value: object) -> None:
+    """`store` of a self-check batch is true or false: a string or a number is refused, not read as a flag."""
+    r = client.post("/v1/self-checks/batch", json={"items": [{"application": APPLICATION}], "store": value},
+                    headers=org.headers("manufacturer"))
+    assert r.status_code == 422, r.text
+    assert [d["field"] for d in r.json()["diagnostics"]] == ["store"]
+
+
+def test_free_text_url_parameters_are_documented_without_nul(client: TestClient) -> None:
+    """The service refuses `%00` in any URL; the OpenAPI document says so on every free-text parameter."""
+    schema = client.get("/openapi.json").json()
+    free = [(path, p["name"], branch) for path, ops in schema["paths"].items() for op in ops.values()
+            for p in op.get("parameters", []) if p["in"] in ("path", "query")
+            for branch in p["schema"].get("anyOf", [p["schema"]]) if branch.get("type") == "string"
+            and not {"format", "enum", "const"} & set(branch)]
+    assert len(free) > 10
+    assert all(branch.get("pattern") for _, _, branch in free), [f[:2] for f in free if not f[2].get("pattern")]
