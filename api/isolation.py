@@ -186,10 +186,11 @@ class WorkerPool:
             self._kill(worker, count=False)
 
     def _kill(self, worker: _Worker, *, count: bool = True) -> None:
+        # counted with the pid's removal, before the signal: whoever sees the process gone sees it counted
         self.pids.discard(worker.process.pid)
-        worker.kill()
         if count:
             self.killed += 1
+        worker.kill()
 
     async def run(self, fn: Callable[..., Any], *args: Any,
                   disconnected: Callable[[], Awaitable[bool]] | None = None) -> Any:
