@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from . import facts, ops
-from .decision import CriterionResult, OpenGrade
+from .decision import OpenGrade
 from .durable_core import DurableRuleSet
 from .models import (
     BasicRequirement,
@@ -22,7 +22,8 @@ from .models import (
     RuleSet,
 )
 
-__all__ = ["CriterionPlan", "BasicPlan", "GradePlan", "LabelPlan", "CompiledRuleSet", "compile_ruleset",
+__all__ = ["CriterionPlan", "CriterionRecord", "Margin", "BasicPlan", "GradePlan", "GradeRule", "LabelPlan",
+           "CompiledRuleSet", "compile_ruleset",
            "condition_for", "failure_for", "DEFAULT_EVIDENCE"]
 
 # Field by field, what a criterion and its rule set leave unsaid (docs/semantics.md §2: CMA / 365 days / same model).
@@ -30,11 +31,50 @@ DEFAULT_EVIDENCE = EvidencePolicy(laboratory=("CMA",), max_age_days=365, same_mo
 
 
 @dataclass(frozen=True)
+class Margin:
+    """How far a measured value is from its limit, on the passing side (negative when it fails): an operator's
+    `margin` (engine.ops), named. `kind` UPPER: `low - value` (an upper bound `low`); LOWER: `value - low`; RANGE:
+    the distance to the nearer end of [`low`, `high`]; NONE: no margin (a choice, a document, no limit)."""
+
+    kind: int
+    low: float | None = None
+    high: float | None = None
+
+    NONE: ClassVar[int] = 0
+    UPPER: ClassVar[int] = 1
+    LOWER: ClassVar[int] = 2
+    RANGE: ClassVar[int] = 3
+
+
+@dataclass(frozen=True)
+class CriterionRecord:
+    """The fields of a criterion's `CriterionResult` that no application changes, named as the result names them:
+    the evaluator builds every result from this record and what the application's evidence gave."""
+
+    id: str
+    indicator: str
+    name_zh: str
+    name_en: str
+    attribute: str
+    requirement: str  # the requirement as people read it (`≤ 100 mg/kg`)
+    op: str
+    limit: Any
+    limit_unit: str | None
+    limit_status: str
+    clause: str
+    source: str | None
+    optional: bool
+
+
+@dataclass(frozen=True)
 class CriterionPlan:
+    """What the evaluator does for one criterion of the rule set, decided once at compile time: how evidence is
+    admitted for it (policy, unit), which fact fields it fills and which durable rule decides it."""
+
     index: int
     criterion: Criterion
     indicator: Indicator
-    attribute: str
+    record: CriterionRecord
     unit: str | None  # the limit's unit: measured values are converted to it
     value_field: str
     nd_field: str | None
@@ -43,26 +83,12 @@ class CriterionPlan:
     laboratory: frozenset[str]
     max_age_days: int | None
     same_model: bool
-    limit_status: str
-    # what every decision repeats about this criterion, computed once
     kind: str = "quantity"
     upper_bound: bool = False  # a failure exceeds a limit (engine.ops: lte, lt, not_detected)
     not_detected_proves: bool = False  # a not-detected result at a low enough detection limit can prove it
-    describe: str = ""
     caveat: str = ""  # the decision's caveat when a verdict rests on this criterion's unconfirmed limit
-    limit: Any = None
-    limit_unit: str | None = None
     lab_text: str = ""
-    not_applicable: CriterionResult | None = None  # the same record in every decision where it does not apply
-    # the record's fields that do not depend on the application, in `CriterionResult` order: before the
-    # verdict (id, indicator, names, attribute), between (requirement, op, limit, unit, status), after
-    # (clause, source, optional); and the requirement's numbers for the margin
-    head: tuple[str, str, str, str, str] = ("", "", "", "", "")
-    middle: tuple[str, str, Any, str | None, str] = ("", "", None, None, "")
-    tail: tuple[str, str | None, bool] = ("", None, False)
-    # the margin to the limit (evaluator stage 4): (1, limit, _) limit - value, for an upper bound; (2, limit, _)
-    # value - limit, for a lower bound; (3, low, high) the distance to the nearer end of a range; (0, _, _) none
-    margin: tuple[int, Any, Any] = (0, None, None)
+    margin: Margin = Margin(Margin.NONE)
     # an operator reading several indicators (engine.ops `operands`): one plan per indicator read, the criterion's
     # own first, each admitting its result in its indicator's unit; `combine` makes the compared value of them
     operand_plans: tuple[CriterionPlan, ...] = ()
@@ -81,14 +107,23 @@ class BasicPlan:
 
 
 @dataclass(frozen=True)
+class GradeRule:
+    """One grade of a grade label: the durable rule that fires when the measurement proves it, and the field it
+    reads, which holds the measurement converted to the unit of the grade's own limit."""
+
+    grade: str
+    rule: str
+    field: str
+    unit: str | None
+
+
+@dataclass(frozen=True)
 class GradePlan:
     label: Label
     indicator: Indicator
     field: str
     unit: str | None
-    rules: tuple[tuple[str, str], ...]  # (grade id, durable rule name), best first
-    # (field, unit) per rule: each grade compares the value converted to its own limit's unit
-    values: tuple[tuple[str, str | None], ...] = ()
+    rules: tuple[GradeRule, ...]  # best first
     # per rule, what a not-detected result above the grade's bound leaves open (the same record in every decision)
     open: tuple[OpenGrade, ...] = ()
     criteria: tuple[int, ...] = ()  # the plan indices of the criteria on the indicator: they admit its measurement
@@ -196,138 +231,160 @@ def _applicability(criterion: Criterion) -> Callable[[str | None, Mapping[str, A
     return applies
 
 
-def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays: tuple[str, ...] = (),
-                    other_editions: tuple[RuleSet, ...] = ()) -> CompiledRuleSet:
-    """`other_editions` of the category tell which catalogue indicators belong to another edition only (a
-    low-carbon group added in 2024 is not "not evaluated" by the 2017 edition)."""
-    indicators = {i.id: i for i in category.indicators}
-    defaults = ruleset.evidence_defaults
-    fields: list[list[str]] = []  # the fields each criterion, requirement, inspection and grade asserts
-    rules: dict[str, dict[str, Any]] = {}
-    plans: list[CriterionPlan] = []
-    for i, c in enumerate(ruleset.criteria):
-        ind = indicators[c.indicator]
-        vf = facts.criterion_value(i)
-        operator = c.requirement.operator
-        nd = facts.criterion_not_detected(i) if ind.kind == "quantity" and operator.not_detected_proves else None
-        cond = failure_for(c.requirement, vf, nd)
-        rule = vf if cond is not None else None
-        if cond is not None:
-            rules[vf] = cond
-        fields.append([vf] + ([nd] if nd else []))
-        policy = c.evidence or EvidencePolicy()
-        lab = policy.laboratory or defaults.laboratory or DEFAULT_EVIDENCE.laboratory or ()
-        max_age = policy.max_age_days or defaults.max_age_days or DEFAULT_EVIDENCE.max_age_days
-        same_model = policy.same_model if policy.same_model is not None else (
-            defaults.same_model if defaults.same_model is not None else True)
-        limit_status = c.provenance.status if c.requirement.has_limit else "none"
-        req = c.requirement
-        limit = operator.limit(req)
-        unit = req.unit or operator.measured_unit(req, ind, indicators)
-        limit_unit = unit if ind.kind == "quantity" else None
-        attribute = c.attribute or ind.attribute
-        not_applicable = CriterionResult(
-            c.id, ind.id, ind.name.zh, ind.name.en, attribute, "not_applicable", None, None, req.describe(), req.op,
-            limit, limit_unit, limit_status, None, None, None, None, (), c.clause, c.provenance.source, c.optional)
-        plans.append(CriterionPlan(
-            index=i, criterion=c, indicator=ind, attribute=attribute,
-            unit=unit, value_field=vf, nd_field=nd, rule=rule,
-            applies=_applicability(c), laboratory=frozenset(lab), max_age_days=max_age, same_model=same_model,
-            limit_status=limit_status, kind=ind.kind, upper_bound=operator.upper_bound,
-            not_detected_proves=operator.not_detected_proves,
-            describe=req.describe(), caveat=f"`{c.id}` was judged against an unconfirmed limit ({req.describe()})",
-            limit=limit, limit_unit=limit_unit, lab_text=" or ".join(sorted(lab)),
-            not_applicable=not_applicable,
-            head=(c.id, ind.id, ind.name.zh, ind.name.en, attribute),
-            middle=(req.describe(), req.op, limit, limit_unit, limit_status),
-            tail=(c.clause, c.provenance.source, c.optional),
-            margin=operator.margin(req),
-            missing_detail=f"no result for `{ind.id}`",
-        ))
-        extra = operator.operands(req)
-        if extra:
-            plans[-1] = _with_operands(plans[-1], [ind] + [indicators[x] for x in extra])
-    basics: list[BasicPlan] = []
-    for j, b in enumerate(ruleset.basic_requirements):
-        bf = facts.basic(j)
-        # certificates: the field holds the days of validity left on the evaluation date; fires when not valid
-        rules[bf] = {"$lt": {bf: 0}} if b.proof.certificate else {"$neq": {bf: 1}}
-        fields.append([bf])
-        wanted = "".join((b.proof.certificate or "").split()).upper()
-        missing_detail = (f"no certificate to `{b.proof.certificate}`" if b.proof.certificate
-                          else f"no declaration `{b.proof.declaration}`")
-        basics.append(BasicPlan(j, b, bf, bf, wanted, missing_detail))
-    inspection_field = None
-    if ruleset.factory_inspection and ruleset.factory_inspection.required:
-        inspection_field = facts.INSPECTION
-        rules[inspection_field] = {"$and": [{"$neq": {inspection_field: s}} for s in facts.INSPECTION_PASSES]}
-        fields.append([inspection_field])
-    grades: list[GradePlan] = []
-    for k, label in enumerate(ruleset.labels):
-        if label.kind != "grade" or not label.grades or not label.indicator:
-            continue
-        gf, gn = facts.grade(k), facts.grade_not_detected(k)
-        ind = indicators[label.indicator]
-        named: list[tuple[str, str]] = []
-        values: list[tuple[str, str | None]] = []
-        open_: list[OpenGrade] = []
-        for g_index, g in enumerate(label.grades):
-            vf = facts.grade_value(k, g_index)
-            req = g.requirement
-            cond = condition_for(req, vf, gn)
-            if cond is None:
-                continue
-            upper = req.operator.not_detected_proves
-            if not upper:
-                # a not-detected result proves no lower bound, range or exact value (docs/semantics.md §5)
-                cond = {"$and": [{gn: 0}, cond]}
-            name = facts.grade_rule(k, g_index)
-            rules[name] = cond
-            named.append((g.id, name))
-            values.append((vf, req.unit or ind.unit))
-            bound = req.value if upper and not isinstance(req.value, (bool, str)) else None
-            open_.append(OpenGrade(g.id, None if bound is None else float(bound), req.unit or ind.unit))
-        fields.append([gf, gn, *(vf for vf, _ in values)])
-        grades.append(GradePlan(label, ind, gf, label.grades[0].requirement.unit or ind.unit, tuple(named),
-                                tuple(values), tuple(open_),
-                                # a criterion combining several indicators admits no measurement of this one alone
-                                tuple(p.index for p in plans if p.indicator.id == ind.id and not p.operand_plans),
-                                gn))
+class _DurableParts:
+    """The durable rule set as the compiler gathers it: the rules by name and every field the evaluator may assert,
+    in the order the plans are made (criteria, basic requirements, inspection, grades)."""
 
-    label_plans: list[LabelPlan] = []
+    def __init__(self) -> None:
+        self.rules: dict[str, dict[str, Any]] = {}
+        self.fields: list[str] = []
+
+    def rule(self, name: str, condition: dict[str, Any]) -> str:
+        self.rules[name] = condition
+        return name
+
+
+def _evidence_policy(c: Criterion, defaults: EvidencePolicy) -> tuple[tuple[str, ...], int | None, bool]:
+    """The criterion's evidence policy, field by field falling back to the rule set's and then DEFAULT_EVIDENCE:
+    (laboratory qualifications, maximum report age in days, same model)."""
+    policy = c.evidence or EvidencePolicy()
+    lab = policy.laboratory or defaults.laboratory or DEFAULT_EVIDENCE.laboratory or ()
+    max_age = policy.max_age_days or defaults.max_age_days or DEFAULT_EVIDENCE.max_age_days
+    same_model = policy.same_model if policy.same_model is not None else (
+        defaults.same_model if defaults.same_model is not None else True)
+    return tuple(lab), max_age, same_model
+
+
+def _criterion_plan(i: int, c: Criterion, indicators: dict[str, Indicator], defaults: EvidencePolicy,
+                    durable: _DurableParts) -> CriterionPlan:
+    ind = indicators[c.indicator]
+    req = c.requirement
+    operator = req.operator
+    vf = facts.criterion_value(i)
+    nd = facts.criterion_not_detected(i) if ind.kind == "quantity" and operator.not_detected_proves else None
+    cond = failure_for(req, vf, nd)
+    rule = durable.rule(vf, cond) if cond is not None else None
+    durable.fields.extend([vf] + ([nd] if nd else []))
+    lab, max_age, same_model = _evidence_policy(c, defaults)
+    unit = req.unit or operator.measured_unit(req, ind, indicators)
+    record = CriterionRecord(
+        id=c.id, indicator=ind.id, name_zh=ind.name.zh, name_en=ind.name.en, attribute=c.attribute or ind.attribute,
+        requirement=req.describe(), op=req.op, limit=operator.limit(req),
+        limit_unit=unit if ind.kind == "quantity" else None,
+        limit_status=c.provenance.status if req.has_limit else "none",
+        clause=c.clause, source=c.provenance.source, optional=c.optional)
+    plan = CriterionPlan(
+        index=i, criterion=c, indicator=ind, record=record, unit=unit, value_field=vf, nd_field=nd, rule=rule,
+        applies=_applicability(c), laboratory=frozenset(lab), max_age_days=max_age, same_model=same_model,
+        kind=ind.kind, upper_bound=operator.upper_bound, not_detected_proves=operator.not_detected_proves,
+        caveat=f"`{c.id}` was judged against an unconfirmed limit ({req.describe()})",
+        lab_text=" or ".join(sorted(lab)), margin=Margin(*operator.margin(req)),
+        missing_detail=f"no result for `{ind.id}`")
+    extra = operator.operands(req)
+    return _with_operands(plan, [ind] + [indicators[x] for x in extra]) if extra else plan
+
+
+def _basic_plan(j: int, b: BasicRequirement, durable: _DurableParts) -> BasicPlan:
+    bf = facts.basic(j)
+    # certificates: the field holds the days of validity left on the evaluation date; fires when not valid
+    rule = durable.rule(bf, {"$lt": {bf: 0}} if b.proof.certificate else {"$neq": {bf: 1}})
+    durable.fields.append(bf)
+    wanted = "".join((b.proof.certificate or "").split()).upper()
+    missing_detail = (f"no certificate to `{b.proof.certificate}`" if b.proof.certificate
+                      else f"no declaration `{b.proof.declaration}`")
+    return BasicPlan(index=j, requirement=b, field=bf, rule=rule, wanted=wanted, missing_detail=missing_detail)
+
+
+def _grade_plan(k: int, label: Label, indicators: dict[str, Indicator], plans: list[CriterionPlan],
+                durable: _DurableParts) -> GradePlan:
+    """A grade label with grades and an indicator: one rule per grade that fires when the measurement proves it."""
+    gf, gn = facts.grade(k), facts.grade_not_detected(k)
+    ind = indicators[label.indicator or ""]
+    grade_rules: list[GradeRule] = []
+    open_: list[OpenGrade] = []
+    for g_index, g in enumerate(label.grades or ()):
+        vf = facts.grade_value(k, g_index)
+        req = g.requirement
+        cond = condition_for(req, vf, gn)
+        if cond is None:
+            continue
+        upper = req.operator.not_detected_proves
+        if not upper:
+            # a not-detected result proves no lower bound, range or exact value (docs/semantics.md §5)
+            cond = {"$and": [{gn: 0}, cond]}
+        rule = durable.rule(facts.grade_rule(k, g_index), cond)
+        grade_rules.append(GradeRule(grade=g.id, rule=rule, field=vf, unit=req.unit or ind.unit))
+        bound = req.value if upper and not isinstance(req.value, (bool, str)) else None
+        open_.append(OpenGrade(g.id, None if bound is None else float(bound), req.unit or ind.unit))
+    durable.fields.extend([gf, gn, *(r.field for r in grade_rules)])
+    first_unit = (label.grades or ())[0].requirement.unit or ind.unit
+    # a criterion combining several indicators admits no measurement of this one alone
+    criteria = tuple(p.index for p in plans if p.indicator.id == ind.id and not p.operand_plans)
+    return GradePlan(label=label, indicator=ind, field=gf, unit=first_unit, rules=tuple(grade_rules),
+                     open=tuple(open_), criteria=criteria, nd_field=gn)
+
+
+def _label_plans(ruleset: RuleSet, plans: list[CriterionPlan]) -> tuple[LabelPlan, ...]:
+    out: list[LabelPlan] = []
     grade_index = 0
     for k, label in enumerate(ruleset.labels):
         if label.kind == "grade":
-            label_plans.append(LabelPlan(k, label, grade=grade_index if label.grades and label.indicator else None))
-            grade_index += 1 if label.grades and label.indicator else 0
+            graded = bool(label.grades and label.indicator)
+            out.append(LabelPlan(k, label, grade=grade_index if graded else None))
+            grade_index += 1 if graded else 0
         elif label.kind == "tier":
-            label_plans.append(LabelPlan(k, label, members=tuple(p.index for p in plans if not p.criterion.optional),
-                                         optional=tuple(p.index for p in plans if p.criterion.optional)))
+            out.append(LabelPlan(k, label, members=tuple(p.index for p in plans if not p.criterion.optional),
+                                 optional=tuple(p.index for p in plans if p.criterion.optional)))
         else:
-            label_plans.append(LabelPlan(k, label, members=tuple(
+            out.append(LabelPlan(k, label, members=tuple(
                 p.index for p in plans if not p.criterion.optional
-                and (label.kind == "full" or p.attribute == label.attribute))))
-    unevaluated = _unevaluated(ruleset, category, other_editions)
-    static_caveats: list[str] = []
-    if overlays:
-        static_caveats.append("rule set changed by overlay(s): " + ", ".join(f"`{o}`" for o in overlays))
-    if unevaluated:
-        static_caveats.append("indicators of the standard with no shipped criterion were not evaluated: "
-                              + ", ".join(f"`{i}`" for i in unevaluated))
-    if defaults.provenance is not None and defaults.provenance.status == "default" and defaults.max_age_days:
-        static_caveats.append(f"test reports older than {defaults.max_age_days} days were refused by a configurable "
-                              "default, not a number from the implementation rule")
-    static_caveats.extend(_date_caveats(ruleset, category, other_editions))
+                and (label.kind == "full" or p.record.attribute == label.attribute))))
+    return tuple(out)
 
+
+def _static_caveats(ruleset: RuleSet, category: Category, overlays: tuple[str, ...],
+                    other_editions: tuple[RuleSet, ...]) -> tuple[str, ...]:
+    """The caveats every decision of this rule set carries, whatever the application."""
+    out: list[str] = []
+    unevaluated = _unevaluated(ruleset, category, other_editions)
+    if overlays:
+        out.append("rule set changed by overlay(s): " + ", ".join(f"`{o}`" for o in overlays))
+    if unevaluated:
+        out.append("indicators of the standard with no shipped criterion were not evaluated: "
+                   + ", ".join(f"`{i}`" for i in unevaluated))
+    defaults = ruleset.evidence_defaults
+    if defaults.provenance is not None and defaults.provenance.status == "default" and defaults.max_age_days:
+        out.append(f"test reports older than {defaults.max_age_days} days were refused by a configurable "
+                   "default, not a number from the implementation rule")
+    out.extend(_date_caveats(ruleset, category, other_editions))
+    return tuple(out)
+
+
+def compile_ruleset(ruleset: RuleSet, category: Category, version: str, overlays: tuple[str, ...] = (),
+                    other_editions: tuple[RuleSet, ...] = ()) -> CompiledRuleSet:
+    """The plans of `ruleset` and its durable rules. `other_editions` of the category tell which catalogue
+    indicators belong to another edition only (a low-carbon group added in 2024 is not "not evaluated" by the
+    2017 edition)."""
+    indicators = {i.id: i for i in category.indicators}
+    durable = _DurableParts()
+    plans = [_criterion_plan(i, c, indicators, ruleset.evidence_defaults, durable)
+             for i, c in enumerate(ruleset.criteria)]
+    basics = tuple(_basic_plan(j, b, durable) for j, b in enumerate(ruleset.basic_requirements))
+    inspection_field = None
+    if ruleset.factory_inspection and ruleset.factory_inspection.required:
+        inspection_field = durable.rule(facts.INSPECTION, {"$and": [{"$neq": {facts.INSPECTION: s}}
+                                                                     for s in facts.INSPECTION_PASSES]})
+        durable.fields.append(inspection_field)
+    grades = tuple(_grade_plan(k, label, indicators, plans, durable) for k, label in enumerate(ruleset.labels)
+                   if label.kind == "grade" and label.grades and label.indicator)
     # every field the evaluator may assert; durable_core lays out the facts itself
-    known = [f for group in fields for f in group]
-    durable = DurableRuleSet(ruleset.id.replace("/", "_").replace(".", "_"), rules, known)
+    rules = DurableRuleSet(ruleset.id.replace("/", "_").replace(".", "_"), durable.rules, durable.fields)
     return CompiledRuleSet(
-        ruleset=ruleset, category=category, version=version, criteria=tuple(plans), basics=tuple(basics),
-        grades=tuple(grades), durable=durable, inspection_field=inspection_field, indicators=indicators, rules=rules,
-        labels=tuple(label_plans),
+        ruleset=ruleset, category=category, version=version, criteria=tuple(plans), basics=basics,
+        grades=grades, durable=rules, inspection_field=inspection_field, indicators=indicators, rules=durable.rules,
+        labels=_label_plans(ruleset, plans),
         default_scope=ruleset.default_scope or tuple(lab.id for lab in ruleset.labels if lab.kind == "full"),
-        static_caveats=tuple(static_caveats), overlays=overlays,
+        static_caveats=_static_caveats(ruleset, category, overlays, other_editions), overlays=overlays,
         condition_params=tuple(sorted({pid for c in ruleset.criteria if c.applies_when
                                        for pid in c.applies_when.parameters})),
     )

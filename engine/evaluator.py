@@ -1,4 +1,17 @@
-"""Evaluate one validated application against a compiled rule set: admit evidence, fire durable, decide."""
+"""Evaluate one validated application against a compiled rule set: admit evidence, fire durable, decide.
+
+The stages, in order, each a function of what the one before gave (named records, never positional tuples):
+
+1. applicability   `CompiledRuleSet.applicability`: which criteria apply to this product
+2. admission       `_admission`: the evidence each criterion, basic requirement, the inspection and each grade
+                   label admits (`Admission`, `GradeValue`), and the fields durable is to see (`Admitted`)
+3. durable         `DurableRuleSet.fire`: the failure rule of every requirement that does not hold
+4. verdicts        `_verdicts` (criteria) and `_gate` (basic requirements, factory inspection)
+5. labels          `_labels` (`_member_label`, `_grade_label`), then `_outcome`
+6. missing         `_missing_items`: what is missing, as a list someone can act on
+
+The records are NamedTuples: named and immutable, and as cheap to build as the tuples they replace matter here
+(one per criterion and application on the hot path; a frozen dataclass costs several times more to build)."""
 
 from __future__ import annotations
 
@@ -6,10 +19,10 @@ import datetime as dt
 import gc
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from .application import Application, TestReport, TestResult
-from .compiler import CompiledRuleSet, CriterionPlan, GradePlan, LabelPlan
+from .application import Application, Declaration, Evidence, FactoryInspection, TestReport, TestResult
+from .compiler import BasicPlan, CompiledRuleSet, CriterionPlan, GradePlan, LabelPlan, Margin
 from .decision import (
     CriterionResult,
     Decision,
@@ -28,106 +41,106 @@ from .units import IncompatibleUnits, UnitError, apply_conversion, conversion
 __all__ = ["evaluate", "evaluate_batch", "evaluate_each"]
 
 _OPEN = ("missing", "not_acceptable", "undetermined", "pending")
+_NO_LIMIT = "no limit value is shipped for this criterion; the certification body must supply it"
 
 
-def _report_ref(report: TestReport) -> EvidenceRef:
-    # reports are frozen; the reference is rebuilt per report object, never shared across applications
-    return EvidenceRef("test_report", report.id, report.laboratory.name, tuple(report.laboratory.qualifications),
-                       report.issued, report.model)
+class Candidate(NamedTuple):
+    """A test result that may prove a criterion, with what its report says about it."""
+
+    report: TestReport
+    result: TestResult
+    evidence: EvidenceRef  # the report's reference, built once per report
+    age: int  # the report's age in days on the evaluation date
 
 
-# the result admitted for a criterion: (the report's issue date, the result, its value in the limit's unit,
-# not detected?, the evidence reference); a plain tuple, as one is built per criterion and application
-_Admitted = tuple[Any, TestResult | None, Any, bool, EvidenceRef]
-# a result that may prove a criterion: its report, the result, the report's reference and age in days
-_Candidate = tuple[TestReport, TestResult, EvidenceRef, int]
-# the measurement a grade label reads: its value in the unit of the label's first grade, not detected?, and the
-# plan index of the criterion that admitted it
-_GradeValue = tuple[Any, bool, int]
+class Admission(NamedTuple):
+    """What stage 2 found for one applicable criterion: the result admitted, if any, and why every other was not."""
+
+    value: Any  # in the limit's unit (a quantity), the choice, or 1 for a declaration; None when nothing admitted
+    not_detected: bool  # the value is then the detection limit
+    result: TestResult | None  # the test result admitted (None for a declaration or a combined value)
+    evidence: EvidenceRef | None  # the evidence admitted; None when nothing was
+    issued: dt.date | None  # the admitted report's date (the newest acceptable one wins)
+    rejected: tuple[Rejection, ...]
 
 
-def _admit(plan: CriterionPlan, candidates: list[_Candidate], model: str) -> tuple[_Admitted | None, list[Rejection]]:
-    """Choose the newest acceptable result for a criterion; say why each other candidate was not accepted."""
-    rejected: list[Rejection] = []
-    best: _Admitted | None = None
-    max_age = plan.max_age_days
-    laboratory = plan.laboratory
-    for report, result, ref, age in candidates:
-        reason = detail = None
-        if age < 0:
-            reason, detail = "issued_after_evaluation_date", f"issued {report.issued.isoformat()}, after the evaluation date"
-        elif max_age is not None and age > max_age:
-            reason, detail = "expired", f"report is {age} days old; at most {max_age} days are accepted"
-        elif laboratory and laboratory.isdisjoint(report.laboratory.qualifications):
-            reason = "unqualified_laboratory"
-            detail = (f"laboratory `{report.laboratory.name}` holds "
-                      f"{', '.join(report.laboratory.qualifications) or 'no listed qualification'}; "
-                      f"needs {plan.lab_text}")
-        elif plan.same_model and report.model != model:
-            reason, detail = "other_model", f"report covers model `{report.model}`, not `{model}`"
-        value: Any = None
-        nd = False
-        if reason is None:
-            if plan.kind == "quantity":
-                nd = result.not_detected
-                raw = result.detection_limit if nd else result.value
-                if raw is None:
-                    reason, detail = "detection_limit_missing", "not detected, but no detection limit is given"
-                else:
-                    try:
-                        reported = result.unit
-                        if reported and reported == plan.unit:  # the limit's own unit: nothing to convert
-                            value = float(raw)
-                        else:
-                            factor, offset = conversion(reported or "", plan.unit or "")
-                            value = apply_conversion(float(raw), factor, offset)
-                    except (IncompatibleUnits, UnitError):
-                        reason = "unit_not_convertible"
-                        detail = f"`{result.unit}` cannot convert to `{plan.unit}`"
-                    else:
-                        if not math.isfinite(value):
-                            reason = "value_out_of_range"
-                            detail = f"`{raw}` {result.unit} is out of range in `{plan.unit}`"
-                        elif nd:
-                            if not plan.not_detected_proves:
-                                reason = "not_detected_not_comparable"
-                                detail = "a not-detected result cannot prove a lower bound or an exact value"
-                            else:
-                                bound = plan.criterion.requirement.value
-                                if bound is not None and value > float(bound):
-                                    reason = "detection_limit_too_high"
-                                    detail = (f"detection limit {_num(value)} {plan.unit} is above the limit "
-                                              f"{_num(bound)} {plan.unit}")
-            else:
-                value = result.value
-        if reason is not None:
-            rejected.append(Rejection(ref, reason, detail or reason))
-            continue
-        if best is None or report.issued > best[0]:
-            best = (report.issued, result, value, nd, ref)
-    return best, rejected
+class GradeValue(NamedTuple):
+    """The measurement a grade label reads, in the unit of the label's first grade."""
+
+    value: float
+    not_detected: bool
+    criterion: int  # the plan index of the criterion that admitted it
+    admitted: float  # the value as that criterion admitted it, in its limit's unit
 
 
-def _admit_operands(plan: CriterionPlan, by_indicator: dict[str, list[_Candidate]],
-                    model: str) -> tuple[_Admitted | None, list[Rejection]]:
-    """An operator reading several indicators (engine.ops `operands`): each admitted as a criterion's would be,
-    then combined (`plan.combine`) into the value compared; the evidence named is the criterion's indicator's."""
-    chosen: list[_Admitted] = []
-    rejected: list[Rejection] = []
-    for op_plan in plan.operand_plans:
-        best, no = _admit(op_plan, by_indicator.get(op_plan.indicator.id, []), model)
-        rejected.extend(no)
-        if best is not None:
-            chosen.append(best)
-    if len(chosen) < len(plan.operand_plans) or plan.combine is None:
-        return None, rejected
-    value = plan.combine(tuple(c[2] for c in chosen))
-    first = chosen[0]
-    if not math.isfinite(value):
-        rejected.append(Rejection(first[4], "value_out_of_range", f"the combined value of "
-                                  f"{', '.join(f'`{p.indicator.id}`' for p in plan.operand_plans)} is out of range"))
-        return None, rejected
-    return (first[0], first[1], value, False, first[4]), rejected
+class Admitted(NamedTuple):
+    """What stages 1-2 found for one application: the fields durable sees and the evidence behind them."""
+
+    cert_unit: str | None
+    fields: dict[str, Any]  # durable's input (engine.facts names the fields)
+    criteria: tuple[Admission | None, ...]  # by plan index; None: the criterion does not apply
+    basics: tuple[EvidenceRef | None, ...]  # by basic plan index; None: no evidence
+    inspection_state: str | None  # pass, fail, verified, pending, overdue; None: no inspection result
+    grades: tuple[GradeValue | None, ...]  # by grade plan index; None: no measurement
+
+
+class Verdicts(NamedTuple):
+    """Stage 4 for the criteria: every result, and what the labels and the decision need to know of them."""
+
+    results: tuple[CriterionResult, ...]
+    statuses: tuple[str | None, ...]  # the verdict by plan index; None: not applicable
+    unsettled: tuple[int, ...]  # the plan indices of the applicable criteria that did not pass, in order
+    open: bool  # some verdict is neither pass nor fail
+    unconfirmed: tuple[CriterionPlan, ...]  # decided (pass or fail) against an unconfirmed limit
+
+
+class Gate(NamedTuple):
+    """Stage 4 for what every label rests on: the basic requirements and the factory inspection."""
+
+    basics: tuple[RequirementResult, ...]
+    inspection: InspectionResult | None
+    failed: tuple[str, ...]  # the ids of what failed
+    open: tuple[str, ...]  # the ids of what is not decided yet
+
+
+class GradeOpen(NamedTuple):
+    """A grade label whose measurement proves no grade yet: none admitted (`found` None) or a not-detected one."""
+
+    plan: GradePlan
+    found: GradeValue | None
+
+
+class Labels(NamedTuple):
+    """Stage 5: every label's result, and the grade labels whose measurement is open (for the missing evidence)."""
+
+    results: tuple[LabelResult, ...]
+    grade_open: tuple[GradeOpen, ...]
+
+
+class EvidenceIndex(NamedTuple):
+    """The application's evidence, indexed once for every criterion."""
+
+    by_indicator: dict[str, list[Candidate]]
+    declarations: dict[str, Declaration]
+
+
+class GradeLabel(NamedTuple):
+    """A grade label's result, and its measurement when that proves no grade yet."""
+
+    result: LabelResult
+    open: GradeOpen | None
+
+
+class Verdict(NamedTuple):
+    verdict: str
+    reason: str | None
+    detail: str | None
+
+
+_PASS = Verdict("pass", None, None)
+_UNDETERMINED = Verdict("undetermined", "limit_unconfirmed", _NO_LIMIT)
+_EXCEEDED = Verdict("fail", "limit_exceeded", None)
+_NOT_MET = Verdict("fail", "requirement_not_met", None)
 
 
 def _num(v: Any) -> str:
@@ -136,6 +149,8 @@ def _num(v: Any) -> str:
         return text
     return str(v)
 
+
+# ------------------------------------------------------------------------------------------------ the entry points
 
 def evaluate(compiled: CompiledRuleSet, app: Application, as_of: dt.date, *, unit: str | None = None,
              binding: bool = True) -> Decision:
@@ -183,341 +198,477 @@ def evaluate_each(compiled: CompiledRuleSet, items: Sequence[tuple[Application, 
             yield _decide(compiled, app, as_of, st, f, binding)
 
 
-class _State:
-    """What stages 1-2 found for one application: the fields durable sees and the evidence behind them."""
+# ------------------------------------------------------------------------------ stages 1-2: applicability, admission
 
-    __slots__ = ("admitted", "basic_evidence", "cert_unit", "fields", "grade_values", "inspection_state")
-
-    def __init__(self, cert_unit: str | None, fields: dict[str, Any],
-                 admitted: list[tuple[_Admitted | None, list[Rejection]] | None],
-                 basic_evidence: list[EvidenceRef | None], inspection_state: str | None,
-                 grade_values: list[_GradeValue | None]):
-        self.cert_unit, self.fields, self.admitted = cert_unit, fields, admitted
-        self.basic_evidence, self.inspection_state, self.grade_values = basic_evidence, inspection_state, grade_values
-
-
-def _admission(compiled: CompiledRuleSet, app: Application, as_of: dt.date, unit: str | None) -> _State:
-    """Stages 1-2: applicability and evidence admission, and the fields durable is to see."""
-    product = app.product
-    params = product.parameters
+def _admission(compiled: CompiledRuleSet, app: Application, as_of: dt.date, unit: str | None) -> Admitted:
+    """Stages 1-2: which criteria apply, the evidence each admits, and the fields durable is to see."""
     cert_unit = unit if unit is not None else app.certification_unit
-    model = product.model
     evidence = app.evidence
+    model = app.product.model
+    index = _index(evidence, as_of)
+    applies = compiled.applicability(cert_unit, app.product.parameters)
+    criteria = tuple([_admit_criterion(plan, index, model) if ok else None
+                      for plan, ok in zip(compiled.criteria, applies)])
+    basics = tuple([_basic_evidence(bp, evidence, index.declarations, as_of) for bp in compiled.basics])
+    inspection_state = None
+    if compiled.inspection_field is not None and evidence.factory_inspection is not None:
+        inspection_state = _inspection_state(evidence.factory_inspection, as_of)
+    grades = tuple([_grade_value(compiled, gp, criteria) for gp in compiled.grades])
+    fields = _facts(compiled, criteria, basics, inspection_state, grades, as_of)
+    return Admitted(cert_unit, fields, criteria, basics, inspection_state, grades)
 
-    # stage 1: index the results by indicator
-    by_indicator: dict[str, list[_Candidate]] = {}
+
+def _report_ref(report: TestReport) -> EvidenceRef:
+    # reports are frozen; the reference is rebuilt per report object, never shared across applications
+    return EvidenceRef("test_report", report.id, report.laboratory.name, tuple(report.laboratory.qualifications),
+                       report.issued, report.model)
+
+
+def _index(evidence: Evidence, as_of: dt.date) -> EvidenceIndex:
+    """The test results by indicator, each with its report's reference and age (once per report, not per result)."""
+    by_indicator: dict[str, list[Candidate]] = {}
     for report in evidence.test_reports:
-        ref, age = _report_ref(report), (as_of - report.issued).days  # once per report, not once per result
+        ref, age = _report_ref(report), (as_of - report.issued).days
         for result in report.results:
             bucket = by_indicator.get(result.indicator)
             if bucket is None:
-                by_indicator[result.indicator] = [(report, result, ref, age)]
+                by_indicator[result.indicator] = [Candidate(report, result, ref, age)]
             else:
-                bucket.append((report, result, ref, age))
+                bucket.append(Candidate(report, result, ref, age))
     declarations = {d.id: d for d in evidence.declarations} if evidence.declarations else {}
+    return EvidenceIndex(by_indicator, declarations)
 
-    # stage 2: applicability and evidence admission -> the fields durable sees
+
+_NONE_ADMITTED = Admission(None, False, None, None, None, ())
+
+
+def _admit_criterion(plan: CriterionPlan, index: EvidenceIndex, model: str) -> Admission:
+    if plan.kind == "document":
+        d = index.declarations.get(plan.indicator.id)
+        if d is None:
+            return _NONE_ADMITTED
+        return Admission(1, False, None, EvidenceRef("declaration", d.id, issued=d.signed), None, ())
+    if plan.operand_plans:
+        return _admit_operands(plan, index, model)
+    return _admit(plan, index.by_indicator.get(plan.indicator.id, []), model)
+
+
+def _admit(plan: CriterionPlan, candidates: list[Candidate], model: str) -> Admission:
+    """The newest acceptable result for a criterion, and why each other candidate was not accepted."""
+    rejected: list[Rejection] = []
+    best: Candidate | None = None
+    best_value: Any = None
+    for c in candidates:
+        refusal = _policy_refusal(plan, c, model)
+        value: Any = None
+        if refusal is None:
+            value = _quantity_value(plan, c) if plan.kind == "quantity" else c.result.value
+            if isinstance(value, Rejection):
+                refusal = value
+        if refusal is not None:
+            rejected.append(refusal)
+        elif best is None or c.report.issued > best.report.issued:
+            best, best_value = c, value
+    if best is None:
+        return Admission(None, False, None, None, None, tuple(rejected))
+    nd = plan.kind == "quantity" and best.result.not_detected
+    return Admission(best_value, nd, best.result, best.evidence, best.report.issued, tuple(rejected))
+
+
+def _policy_refusal(plan: CriterionPlan, c: Candidate, model: str) -> Rejection | None:
+    """Why the criterion's evidence policy refuses the candidate's report (date, age, laboratory, model), or None."""
+    report, age, max_age = c.report, c.age, plan.max_age_days
+    if age < 0:
+        return Rejection(c.evidence, "issued_after_evaluation_date",
+                         f"issued {report.issued.isoformat()}, after the evaluation date")
+    if max_age is not None and age > max_age:
+        return Rejection(c.evidence, "expired", f"report is {age} days old; at most {max_age} days are accepted")
+    if plan.laboratory and plan.laboratory.isdisjoint(report.laboratory.qualifications):
+        return Rejection(c.evidence, "unqualified_laboratory",
+                         f"laboratory `{report.laboratory.name}` holds "
+                         f"{', '.join(report.laboratory.qualifications) or 'no listed qualification'}; "
+                         f"needs {plan.lab_text}")
+    if plan.same_model and report.model != model:
+        return Rejection(c.evidence, "other_model", f"report covers model `{report.model}`, not `{model}`")
+    return None
+
+
+def _quantity_value(plan: CriterionPlan, c: Candidate) -> float | Rejection:
+    """The candidate's value (its detection limit if not detected) in the limit's unit, or why it cannot be used."""
+    result = c.result
+    nd = result.not_detected
+    raw = result.detection_limit if nd else result.value
+    if raw is None:
+        return Rejection(c.evidence, "detection_limit_missing", "not detected, but no detection limit is given")
+    try:
+        reported = result.unit
+        if reported and reported == plan.unit:  # the limit's own unit: nothing to convert
+            value = float(raw)
+        else:
+            factor, offset = conversion(reported or "", plan.unit or "")
+            value = apply_conversion(float(raw), factor, offset)
+    except (IncompatibleUnits, UnitError):
+        return Rejection(c.evidence, "unit_not_convertible", f"`{result.unit}` cannot convert to `{plan.unit}`")
+    if not math.isfinite(value):
+        return Rejection(c.evidence, "value_out_of_range", f"`{raw}` {result.unit} is out of range in `{plan.unit}`")
+    if nd:
+        if not plan.not_detected_proves:
+            return Rejection(c.evidence, "not_detected_not_comparable",
+                             "a not-detected result cannot prove a lower bound or an exact value")
+        bound = plan.criterion.requirement.value
+        if bound is not None and value > float(bound):
+            return Rejection(c.evidence, "detection_limit_too_high", f"detection limit {_num(value)} {plan.unit} is "
+                             f"above the limit {_num(bound)} {plan.unit}")
+    return value
+
+
+def _admit_operands(plan: CriterionPlan, index: EvidenceIndex, model: str) -> Admission:
+    """An operator reading several indicators (engine.ops `operands`): each admitted as a criterion's would be,
+    then combined (`plan.combine`) into the value compared; the evidence named is the criterion's indicator's."""
+    each = [_admit(p, index.by_indicator.get(p.indicator.id, []), model) for p in plan.operand_plans]
+    rejected = tuple([r for a in each for r in a.rejected])
+    chosen = [a for a in each if a.evidence is not None]
+    if len(chosen) < len(plan.operand_plans) or plan.combine is None:
+        return Admission(None, False, None, None, None, rejected)
+    value = plan.combine(tuple([a.value for a in chosen]))
+    first = chosen[0]
+    if not math.isfinite(value):
+        names = ", ".join(f"`{p.indicator.id}`" for p in plan.operand_plans)
+        out_of_range = Rejection(cast(EvidenceRef, first.evidence), "value_out_of_range",
+                                 f"the combined value of {names} is out of range")
+        return Admission(None, False, None, None, None, rejected + (out_of_range,))
+    return Admission(value, False, first.result, first.evidence, first.issued, rejected)
+
+
+def _basic_evidence(bp: BasicPlan, evidence: Evidence, declarations: dict[str, Declaration],
+                    as_of: dt.date) -> EvidenceRef | None:
+    """The certificate or declaration a basic requirement asks for, if submitted."""
+    proof = bp.requirement.proof
+    if not proof.certificate:
+        d = declarations.get(proof.declaration or "")
+        return None if d is None else EvidenceRef("declaration", d.id, issued=d.signed)
+    # any whitespace is ignored, the ideographic space U+3000 of Chinese texts included
+    certs = [c for c in evidence.certificates if "".join(c.standard.split()).upper().startswith(bp.wanted)]
+    if not certs:
+        return None
+    # a certificate valid on the evaluation date wins over a renewal that is not valid yet
+    cert = max(certs, key=lambda c: (c.valid_until >= as_of and (c.valid_from is None or c.valid_from <= as_of),
+                                     c.valid_until))
+    return EvidenceRef("certificate", cert.number or cert.standard, laboratory=cert.issued_by,
+                       issued=cert.valid_from, valid_until=cert.valid_until)
+
+
+def _inspection_state(inspection: FactoryInspection, as_of: dt.date) -> str:
+    if inspection.outcome == "pass":
+        return "pass"
+    if inspection.outcome == "fail":
+        return "fail"
+    ca = inspection.corrective_action
+    if ca is not None and ca.verified and (ca.verified_on is None or ca.verified_on <= as_of):
+        return "verified"
+    if ca is not None and ca.deadline >= as_of:
+        return "pending"
+    return "overdue"
+
+
+def _grade_value(compiled: CompiledRuleSet, gp: GradePlan, criteria: tuple[Admission | None, ...]) -> GradeValue | None:
+    """The measurement a grade label reads: the first applicable criterion on its indicator that admitted a result."""
+    for i in gp.criteria:
+        a = criteria[i]
+        if a is not None and a.evidence is not None:
+            if not isinstance(a.value, float):
+                return None
+            factor, offset = conversion(compiled.criteria[i].unit or "", gp.unit or "")
+            return GradeValue(apply_conversion(a.value, factor, offset), a.not_detected, i, a.value)
+    return None
+
+
+def _facts(compiled: CompiledRuleSet, criteria: tuple[Admission | None, ...], basics: tuple[EvidenceRef | None, ...],
+           inspection_state: str | None, grades: tuple[GradeValue | None, ...], as_of: dt.date) -> dict[str, Any]:
+    """The fields durable sees (named by the plans, engine.facts): only for what was admitted."""
     fields: dict[str, Any] = {}
-    admitted: list[tuple[_Admitted | None, list[Rejection]] | None] = []
-    no_candidates: list[_Candidate] = []
-    for plan, applies in zip(compiled.criteria, compiled.applicability(cert_unit, params)):
-        if not applies:
-            admitted.append(None)
-            continue
-        if plan.kind == "document":
-            d = declarations.get(plan.indicator.id)
-            if d is not None:
-                fields[plan.value_field] = 1
-                ref = EvidenceRef("declaration", d.id, issued=d.signed)
-                admitted.append(((None, None, 1, False, ref), []))
-            else:
-                admitted.append((None, []))
-            continue
-        if plan.operand_plans:
-            best, rejected = _admit_operands(plan, by_indicator, model)
-        else:
-            best, rejected = _admit(plan, by_indicator.get(plan.indicator.id, no_candidates), model)
-        if best is not None:
-            fields[plan.value_field] = best[2]
+    for plan, a in zip(compiled.criteria, criteria):
+        if a is not None and a.evidence is not None:
+            fields[plan.value_field] = a.value
             if plan.nd_field is not None:
-                fields[plan.nd_field] = 1 if best[3] else 0
-        admitted.append((best, rejected))
-
-    basic_evidence: list[EvidenceRef | None] = []
-    for bp in compiled.basics:
-        proof = bp.requirement.proof
-        if proof.certificate:
-            # any whitespace is ignored, the ideographic space U+3000 of Chinese texts included
-            wanted = bp.wanted
-            certs = [c for c in evidence.certificates if "".join(c.standard.split()).upper().startswith(wanted)]
-            if certs:
-                # a certificate valid on the evaluation date wins over a renewal that is not valid yet
-                cert = max(certs, key=lambda c: (c.valid_until >= as_of and (c.valid_from is None or c.valid_from <= as_of),
-                                                 c.valid_until))
-                days_left = (cert.valid_until - as_of).days
-                if cert.valid_from is not None and cert.valid_from > as_of:
-                    days_left = -1
-                fields[bp.field] = days_left
-                basic_evidence.append(EvidenceRef("certificate", cert.number or cert.standard, laboratory=cert.issued_by,
-                                                  issued=cert.valid_from, valid_until=cert.valid_until))
-            else:
-                basic_evidence.append(None)
-        else:
-            d = declarations.get(proof.declaration or "")
-            if d is not None:
-                fields[bp.field] = 1
-                basic_evidence.append(EvidenceRef("declaration", d.id, issued=d.signed))
-            else:
-                basic_evidence.append(None)
-
-    inspection = evidence.factory_inspection
-    inspection_state: str | None = None
-    if compiled.inspection_field is not None and inspection is not None:
-        if inspection.outcome == "pass":
-            inspection_state = "pass"
-        elif inspection.outcome == "fail":
-            inspection_state = "fail"
-        else:
-            ca = inspection.corrective_action
-            if ca is not None and ca.verified and (ca.verified_on is None or ca.verified_on <= as_of):
-                inspection_state = "verified"
-            elif ca is not None and ca.deadline >= as_of:
-                inspection_state = "pending"
-            else:
-                inspection_state = "overdue"
+                fields[plan.nd_field] = 1 if a.not_detected else 0
+    for bp, ref in zip(compiled.basics, basics):
+        if ref is not None:
+            fields[bp.field] = _days_left(ref, as_of) if ref.kind == "certificate" else 1
+    if compiled.inspection_field is not None and inspection_state is not None:
         fields[compiled.inspection_field] = inspection_state
-
-    grade_values: list[_GradeValue | None] = []
-    for gp in compiled.grades:
-        found: _GradeValue | None = None
-        for i in gp.criteria:  # the first applicable criterion on the indicator that admitted a result
-            entry = admitted[i]
-            if entry is not None and entry[0] is not None:
-                chosen = entry[0]
-                chosen_value, chosen_nd = chosen[2], chosen[3]
-                if isinstance(chosen_value, float):
-                    plan = compiled.criteria[i]
-                    factor, offset = conversion(plan.unit or "", gp.unit or "")
-                    found = (apply_conversion(chosen_value, factor, offset), chosen_nd, i)
-                    fields[gp.field] = found[0]
-                    fields[gp.nd_field] = 1 if chosen_nd else 0
-                    for vf, vunit in gp.values:
-                        factor, offset = conversion(plan.unit or "", vunit or "")
-                        fields[vf] = apply_conversion(chosen_value, factor, offset)
-                break
-        grade_values.append(found)
-
-    return _State(cert_unit, fields, admitted, basic_evidence, inspection_state, grade_values)
+    for gp, gv in zip(compiled.grades, grades):
+        if gv is not None:
+            fields[gp.field] = gv.value
+            fields[gp.nd_field] = 1 if gv.not_detected else 0
+            unit = compiled.criteria[gv.criterion].unit or ""
+            for g in gp.rules:  # each grade compares the value in its own limit's unit
+                factor, offset = conversion(unit, g.unit or "")
+                fields[g.field] = apply_conversion(gv.admitted, factor, offset)
+    return fields
 
 
-def _decide(compiled: CompiledRuleSet, app: Application, as_of: dt.date, state: _State, fired: set[str],
+def _days_left(cert: EvidenceRef, as_of: dt.date) -> int:
+    """A certificate's days of validity left on `as_of`; -1 when it is not valid yet."""
+    if cert.valid_until is None or (cert.issued is not None and cert.issued > as_of):
+        return -1
+    return (cert.valid_until - as_of).days
+
+
+# ---------------------------------------------------------------------------------------- stages 4-6: deciding
+
+def _decide(compiled: CompiledRuleSet, app: Application, as_of: dt.date, admitted: Admitted, fired: set[str],
             binding: bool) -> Decision:
     """Stages 4-6: verdicts from what durable fired, then labels, outcome and what is missing."""
     rs = compiled.ruleset
-    cert_unit, admitted, basic_evidence = state.cert_unit, state.admitted, state.basic_evidence
-    inspection_state, grade_values = state.inspection_state, state.grade_values
     model = app.product.model
-    inspection = app.evidence.factory_inspection
-
-    # stage 4: verdicts
-    criteria: list[CriterionResult] = []
-    statuses: list[str | None] = []  # by plan index; None = not applicable
-    unsettled: list[int] = []  # the plan indices of the applicable criteria that did not pass, in order
-    open_criteria = False
-    unconfirmed: list[CriterionPlan] = []
-    for plan, entry in zip(compiled.criteria, admitted):
-        if entry is None:
-            criteria.append(plan.not_applicable)  # type: ignore[arg-type]
-            statuses.append(None)
-            continue
-        best, rejected = entry
-        if plan.rule is None:
-            verdict, reason = "undetermined", "limit_unconfirmed"
-            detail: str | None = "no limit value is shipped for this criterion; the certification body must supply it"
-        elif best is None:
-            if rejected:
-                last = rejected[-1]
-                verdict, reason, detail = "not_acceptable", last.reason, last.detail
-            else:
-                verdict, reason, detail = "missing", "no_evidence", plan.missing_detail
-        elif plan.rule in fired:
-            verdict = "fail"
-            reason = "limit_exceeded" if plan.upper_bound else "requirement_not_met"
-            detail = None
-        else:
-            verdict, reason, detail = "pass", None, None
-        if verdict != "pass" and verdict != "fail":
-            open_criteria = True
-        elif plan.limit_status == "unconfirmed":
-            unconfirmed.append(plan)
-        measured = margin = margin_rel = None
-        used: EvidenceRef | None = None
-        if best is not None:
-            _, r, value, nd, used = best
-            if r is not None:
-                measured = Measured(value, plan.limit_unit, nd, r.detection_limit if nd else r.value, r.unit,
-                                    r.detection_limit)
-                if plan.rule is not None and type(value) is float:
-                    kind, a, b = plan.margin  # the distance to the limit on the passing side: negative if failing
-                    if kind == 1:
-                        margin = a - value
-                        margin_rel = margin / a if a else None
-                    elif kind == 2:
-                        margin = value - a
-                        margin_rel = margin / a if a else None
-                    elif kind == 3:
-                        margin = min(value - a, b - value)
-                        span = b - a
-                        margin_rel = margin / span if span else None
-        # the parts of the record that do not depend on the application come precomputed from the plan
-        criteria.append(CriterionResult(*plan.head, verdict, reason, detail, *plan.middle, measured, margin, margin_rel,
-                                        used, tuple(rejected) if rejected else (), *plan.tail))
-        statuses.append(verdict)
-        if verdict != "pass":
-            unsettled.append(plan.index)
-
-    basics: list[RequirementResult] = []
-    gate_failed: list[str] = []
-    gate_open: list[str] = []
-    for bp, bref in zip(compiled.basics, basic_evidence):
-        b = bp.requirement
-        if bref is None:
-            verdict, reason = "missing", "no_evidence"
-            detail = bp.missing_detail
-            gate_open.append(b.id)
-        elif bp.rule in fired:
-            verdict, reason = "not_acceptable", "certificate_not_valid"
-            detail = f"certificate not valid on {as_of.isoformat()} (valid until {bref.valid_until})"
-            gate_open.append(b.id)
-        else:
-            verdict, reason, detail = "pass", None, None
-        basics.append(RequirementResult(b.id, b.name.zh, b.name.en, verdict, reason, detail, bref, b.clause))
-
-    inspection_result: InspectionResult | None = None
-    if compiled.inspection_field is not None and rs.factory_inspection is not None:
-        clause = rs.factory_inspection.clause
-        ca = inspection.corrective_action if inspection is not None else None
-        if inspection_state is None:
-            inspection_result = InspectionResult("missing", None, "no_evidence", "no factory inspection result", None,
-                                                 clause)
-        elif compiled.inspection_field not in fired:
-            inspection_result = InspectionResult("pass", inspection.outcome if inspection else None, None,
-                                                 "corrective action verified" if inspection_state == "verified" else None,
-                                                 ca.deadline if ca else None, clause)
-        elif inspection_state == "pending":
-            inspection_result = InspectionResult(
-                "pending", "corrective_action", "corrective_action_pending",
-                f"corrective action due by {ca.deadline.isoformat() if ca else '?'} is not yet verified",
-                ca.deadline if ca else None, clause)
-        elif inspection_state == "overdue":
-            inspection_result = InspectionResult(
-                "fail", "corrective_action", "corrective_action_overdue",
-                "corrective action was not verified by its deadline" if ca else "corrective action without a deadline",
-                ca.deadline if ca else None, clause)
-        else:
-            inspection_result = InspectionResult("fail", "fail", "inspection_failed", "the factory inspection failed",
-                                                 None, clause)
-        if inspection_result.verdict == "fail":
-            gate_failed.append("factory_inspection")
-        elif inspection_result.verdict != "pass":
-            gate_open.append("factory_inspection")
-
-    # stage 5: labels and outcome
-    labels: list[LabelResult] = []
-    grade_open: list[tuple[GradePlan, _GradeValue | None]] = []  # grade labels whose measurement is open
-    for lp in compiled.labels:
-        lab = lp.label
-        if lab.kind == "grade":
-            labels.append(_grade_label(compiled, lp, grade_values, fired, gate_failed, gate_open, grade_open))
-            continue
-        failed = list(gate_failed)
-        open_ = list(gate_open)
-        if lab.kind == "partial" and all(statuses[i] is None for i in lp.members):
-            failed.append(f"no_applicable_criterion:{lab.attribute}")
-        member_set = lp.member_set
-        for i in unsettled:  # in plan order, as the members are
-            if i in member_set:
-                if statuses[i] == "fail":
-                    failed.append(compiled.criteria[i].criterion.id)
-                else:
-                    open_.append(compiled.criteria[i].criterion.id)
-        if lab.kind == "tier":
-            optional = [i for i in lp.optional if statuses[i] is not None]
-            share = lab.optional_share or 0.0
-            need = share * len(optional)
-            passed = sum(1 for i in optional if statuses[i] == "pass")
-            undecided = [compiled.criteria[i].criterion.id for i in optional if statuses[i] in _OPEN]
-            if passed + len(undecided) + 1e-9 < need:
-                failed.append(f"optional_share<{share:g}")
-            elif passed + 1e-9 < need:
-                open_.extend(undecided)
-        st = "not_eligible" if failed else ("undetermined" if open_ else "eligible")
-        labels.append(LabelResult(lab.id, lab.kind, lab.name.zh, lab.name.en, st, lab.attribute, None,
-                                  tuple(failed), tuple(open_)))
-
+    verdicts = _verdicts(compiled, admitted, fired)
+    gate = _gate(compiled, app.evidence.factory_inspection, admitted, fired, as_of)
+    labels = _labels(compiled, verdicts, gate, admitted.grades, fired)
     scope = app.scope or compiled.default_scope
-    by_id = {lab.id: lab for lab in labels}
-    scoped = [by_id[s] for s in scope]
-    if any(lab.status == "not_eligible" for lab in scoped):
-        outcome = "refused"
-    elif all(lab.status == "eligible" for lab in scoped):
-        outcome = "granted"
-    else:
-        outcome = "incomplete"
-
     # stage 6: what is missing, as a list someone can act on (built only when something is open)
     missing: tuple[MissingItem, ...] = ()
-    if open_criteria or gate_open or grade_open:
-        missing = tuple(_missing_items(compiled, criteria, basics, inspection_result, grade_open, model, as_of))
+    if verdicts.open or gate.open or labels.grade_open:
+        missing = tuple(_missing_items(compiled, verdicts.results, gate, labels.grade_open, model, as_of))
     caveats = compiled.static_caveats
-    if unconfirmed:
-        caveats = tuple([p.caveat for p in unconfirmed]) + caveats
+    if verdicts.unconfirmed:
+        caveats = tuple([p.caveat for p in verdicts.unconfirmed]) + caveats
     return Decision(
-        application_id=app.id, category=rs.category, certification_unit=cert_unit, product_model=model,
+        application_id=app.id, category=rs.category, certification_unit=admitted.cert_unit, product_model=model,
         ruleset_id=rs.id, standard=rs.standard, implementation_rule=rs.implementation_rule,
-        ruleset_version=compiled.version, evaluated_on=as_of, outcome=outcome, scope=tuple(scope),
-        eligible_labels=tuple(lab.id for lab in labels if lab.status == "eligible"), labels=tuple(labels),
-        basic_requirements=tuple(basics), factory_inspection=inspection_result, criteria=tuple(criteria),
-        missing_evidence=missing, caveats=caveats, binding=binding,
+        ruleset_version=compiled.version, evaluated_on=as_of, outcome=_outcome(labels.results, scope),
+        scope=tuple(scope), eligible_labels=tuple([lab.id for lab in labels.results if lab.status == "eligible"]),
+        labels=labels.results, basic_requirements=gate.basics, factory_inspection=gate.inspection,
+        criteria=verdicts.results, missing_evidence=missing, caveats=caveats, binding=binding,
     )
 
 
-def _grade_label(compiled: CompiledRuleSet, lp: LabelPlan, grade_values: list[_GradeValue | None], fired: set[str],
-                 gate_failed: list[str], gate_open: list[str],
-                 grade_open: list[tuple[GradePlan, _GradeValue | None]]) -> LabelResult:
+def _verdicts(compiled: CompiledRuleSet, admitted: Admitted, fired: set[str]) -> Verdicts:
+    """Stage 4, criteria: each applicable one failed if its rule fired, passed if not, unless nothing was admitted."""
+    results: list[CriterionResult] = []
+    statuses: list[str | None] = []
+    unsettled: list[int] = []
+    open_ = False
+    unconfirmed: list[CriterionPlan] = []
+    for plan, a in zip(compiled.criteria, admitted.criteria):
+        if a is None:
+            results.append(_criterion_result(plan, _NOT_APPLICABLE, _NONE_ADMITTED))
+            statuses.append(None)
+            continue
+        verdict = _verdict(plan, a, fired)
+        results.append(_criterion_result(plan, verdict, a))
+        statuses.append(verdict.verdict)
+        if verdict.verdict != "pass" and verdict.verdict != "fail":
+            open_ = True
+        elif plan.record.limit_status == "unconfirmed":
+            unconfirmed.append(plan)
+        if verdict.verdict != "pass":
+            unsettled.append(plan.index)
+    return Verdicts(tuple(results), tuple(statuses), tuple(unsettled), open_, tuple(unconfirmed))
+
+
+_NOT_APPLICABLE = Verdict("not_applicable", None, None)
+
+
+def _verdict(plan: CriterionPlan, a: Admission, fired: set[str]) -> Verdict:
+    if plan.rule is None:
+        return _UNDETERMINED
+    if a.evidence is None:
+        if a.rejected:
+            last = a.rejected[-1]
+            return Verdict("not_acceptable", last.reason, last.detail)
+        return Verdict("missing", "no_evidence", plan.missing_detail)
+    if plan.rule in fired:
+        return _EXCEEDED if plan.upper_bound else _NOT_MET
+    return _PASS
+
+
+def _criterion_result(plan: CriterionPlan, v: Verdict, a: Admission) -> CriterionResult:
+    """The record of a criterion: the plan's unchanging fields, the verdict, and what was measured."""
+    rec = plan.record
+    measured: Measured | None = None
+    margin = relative = None
+    r = a.result
+    if r is not None:
+        nd = a.not_detected
+        measured = Measured(a.value, rec.limit_unit, nd, r.detection_limit if nd else r.value, r.unit,
+                            r.detection_limit)
+        if plan.rule is not None and type(a.value) is float:
+            margin = _margin(plan.margin, a.value)
+            relative = _relative(plan.margin, margin)
+    return CriterionResult(
+        id=rec.id, indicator=rec.indicator, name_zh=rec.name_zh, name_en=rec.name_en, attribute=rec.attribute,
+        verdict=v.verdict, reason=v.reason, detail=v.detail, requirement=rec.requirement, op=rec.op,
+        limit=rec.limit, limit_unit=rec.limit_unit, limit_status=rec.limit_status, measured=measured,
+        margin=margin, margin_relative=relative, evidence=a.evidence, rejected=a.rejected, clause=rec.clause,
+        source=rec.source, optional=rec.optional)
+
+
+def _margin(m: Margin, value: float) -> float | None:
+    """The distance to the limit on the passing side: negative if failing."""
+    low, high = m.low, m.high
+    if low is None:
+        return None
+    if m.kind == Margin.UPPER:
+        return low - value
+    if m.kind == Margin.LOWER:
+        return value - low
+    if m.kind == Margin.RANGE and high is not None:
+        return min(value - low, high - value)
+    return None
+
+
+def _relative(m: Margin, margin: float | None) -> float | None:
+    """The margin as a share of the limit (of the range's width for a range)."""
+    if margin is None or m.low is None:
+        return None
+    span = m.high - m.low if m.kind == Margin.RANGE and m.high is not None else m.low
+    return margin / span if span else None
+
+
+def _gate(compiled: CompiledRuleSet, inspection: FactoryInspection | None, admitted: Admitted, fired: set[str],
+          as_of: dt.date) -> Gate:
+    """Stage 4, what every label rests on: the basic requirements and the factory inspection."""
+    basics = tuple([_basic_result(bp, ref, fired, as_of) for bp, ref in zip(compiled.basics, admitted.basics)])
+    failed: list[str] = []
+    open_ = [b.id for b in basics if b.verdict != "pass"]
+    result = _inspection_result(compiled, inspection, admitted.inspection_state, fired)
+    if result is not None and result.verdict == "fail":
+        failed.append("factory_inspection")
+    elif result is not None and result.verdict != "pass":
+        open_.append("factory_inspection")
+    return Gate(basics, result, tuple(failed), tuple(open_))
+
+
+def _basic_result(bp: BasicPlan, ref: EvidenceRef | None, fired: set[str], as_of: dt.date) -> RequirementResult:
+    b = bp.requirement
+    if ref is None:
+        v = Verdict("missing", "no_evidence", bp.missing_detail)
+    elif bp.rule in fired:
+        v = Verdict("not_acceptable", "certificate_not_valid",
+                    f"certificate not valid on {as_of.isoformat()} (valid until {ref.valid_until})")
+    else:
+        v = _PASS
+    return RequirementResult(id=b.id, name_zh=b.name.zh, name_en=b.name.en, verdict=v.verdict, reason=v.reason,
+                             detail=v.detail, evidence=ref, clause=b.clause)
+
+
+def _inspection_result(compiled: CompiledRuleSet, inspection: FactoryInspection | None, state: str | None,
+                       fired: set[str]) -> InspectionResult | None:
+    rs = compiled.ruleset
+    if compiled.inspection_field is None or rs.factory_inspection is None:
+        return None
+    clause = rs.factory_inspection.clause
+    ca = inspection.corrective_action if inspection is not None else None
+    deadline = ca.deadline if ca is not None else None
+    if state is None:
+        return InspectionResult("missing", None, "no_evidence", "no factory inspection result", None, clause)
+    if compiled.inspection_field not in fired:
+        return InspectionResult("pass", inspection.outcome if inspection else None, None,
+                                "corrective action verified" if state == "verified" else None, deadline, clause)
+    if state == "pending":
+        return InspectionResult("pending", "corrective_action", "corrective_action_pending",
+                                f"corrective action due by {deadline.isoformat() if deadline else '?'} is not yet "
+                                "verified", deadline, clause)
+    if state == "overdue":
+        return InspectionResult("fail", "corrective_action", "corrective_action_overdue",
+                                "corrective action was not verified by its deadline" if ca
+                                else "corrective action without a deadline", deadline, clause)
+    return InspectionResult("fail", "fail", "inspection_failed", "the factory inspection failed", None, clause)
+
+
+def _labels(compiled: CompiledRuleSet, verdicts: Verdicts, gate: Gate, grades: tuple[GradeValue | None, ...],
+            fired: set[str]) -> Labels:
+    """Stage 5: every label, by its kind."""
+    results: list[LabelResult] = []
+    grade_open: list[GradeOpen] = []
+    for lp in compiled.labels:
+        if lp.label.kind == "grade":
+            graded = _grade_label(compiled, lp, grades, fired, gate)
+            results.append(graded.result)
+            if graded.open is not None:
+                grade_open.append(graded.open)
+        else:
+            results.append(_member_label(compiled, lp, verdicts, gate))
+    return Labels(tuple(results), tuple(grade_open))
+
+
+def _member_label(compiled: CompiledRuleSet, lp: LabelPlan, verdicts: Verdicts, gate: Gate) -> LabelResult:
+    """A full, partial or tier label: the gate, its member criteria and (tier) the share of optional ones passed."""
+    lab = lp.label
+    statuses = verdicts.statuses
+    failed, open_ = list(gate.failed), list(gate.open)
+    if lab.kind == "partial" and all(statuses[i] is None for i in lp.members):
+        failed.append(f"no_applicable_criterion:{lab.attribute}")
+    member_set = lp.member_set
+    for i in verdicts.unsettled:  # in plan order, as the members are
+        if i in member_set:
+            (failed if statuses[i] == "fail" else open_).append(compiled.criteria[i].record.id)
+    if lab.kind == "tier":
+        optional = [i for i in lp.optional if statuses[i] is not None]
+        share = lab.optional_share or 0.0
+        need = share * len(optional)
+        passed = sum(1 for i in optional if statuses[i] == "pass")
+        undecided = [compiled.criteria[i].record.id for i in optional if statuses[i] in _OPEN]
+        if passed + len(undecided) + 1e-9 < need:
+            failed.append(f"optional_share<{share:g}")
+        elif passed + 1e-9 < need:
+            open_.extend(undecided)
+    return LabelResult(id=lab.id, kind=lab.kind, name_zh=lab.name.zh, name_en=lab.name.en,
+                       status=_label_status(failed, open_), attribute=lab.attribute, grade=None,
+                       failed=tuple(failed), open=tuple(open_))
+
+
+def _label_status(failed: list[str], open_: list[str]) -> str:
+    return "not_eligible" if failed else ("undetermined" if open_ else "eligible")
+
+
+def _grade_label(compiled: CompiledRuleSet, lp: LabelPlan, grades: tuple[GradeValue | None, ...], fired: set[str],
+                 gate: Gate) -> GradeLabel:
     """A grade label (docs/semantics.md §5): the gate, and the grade the measurement of its indicator proves.
 
     A measured value decides every grade. A not-detected result only says that the true value is below its
     detection limit: it proves the grades whose bound is at or above the limit and leaves the better ones open
-    (`open_grades`); when it proves none, the label is undetermined, not refused. A label whose measurement is
-    open is added to `grade_open`, for the missing evidence."""
+    (`open_grades`); when it proves none, the label is undetermined, not refused, and its measurement is open
+    (for the missing evidence)."""
     lab = lp.label
-    failed, open_ = list(gate_failed), list(gate_open)
+    failed, open_ = list(gate.failed), list(gate.open)
     grade: str | None = None
     open_grades: tuple[OpenGrade, ...] = ()
+    opened: GradeOpen | None = None
     gp = compiled.grades[lp.grade] if lp.grade is not None else None
-    found = grade_values[lp.grade] if lp.grade is not None else None
+    found = grades[lp.grade] if lp.grade is not None else None
     if gp is None or found is None:
         open_.append(lab.indicator or lab.id)
-        if gp is not None:
-            grade_open.append((gp, None))
+        opened = GradeOpen(gp, None) if gp is not None else None
     else:
-        rank = len(gp.rules)
-        for k, (gid, rule) in enumerate(gp.rules):
-            if rule in fired:
-                grade, rank = gid, k
-                break
-        if found[1]:
+        rank = next((k for k, g in enumerate(gp.rules) if g.rule in fired), len(gp.rules))
+        grade = gp.rules[rank].grade if rank < len(gp.rules) else None
+        if found.not_detected:
             open_grades = gp.open[:rank]
             if grade is None:
                 open_.append(gp.indicator.id)
-                grade_open.append((gp, found))
+                opened = GradeOpen(gp, found)
         elif grade is None:
             failed.append(gp.indicator.id)
-    st = "not_eligible" if failed else ("undetermined" if open_ else "eligible")
-    return LabelResult(lab.id, lab.kind, lab.name.zh, lab.name.en, st, None, grade, tuple(failed), tuple(open_),
-                       open_grades)
+    result = LabelResult(id=lab.id, kind=lab.kind, name_zh=lab.name.zh, name_en=lab.name.en,
+                         status=_label_status(failed, open_), attribute=None, grade=grade, failed=tuple(failed),
+                         open=tuple(open_), open_grades=open_grades)
+    return GradeLabel(result, opened)
 
+
+def _outcome(labels: tuple[LabelResult, ...], scope: Sequence[str]) -> str:
+    """Granted when every label in scope is eligible, refused when one is not eligible, else incomplete."""
+    by_id = {lab.id: lab for lab in labels}
+    scoped = [by_id[s] for s in scope]
+    if any(lab.status == "not_eligible" for lab in scoped):
+        return "refused"
+    if all(lab.status == "eligible" for lab in scoped):
+        return "granted"
+    return "incomplete"
+
+
+# ---------------------------------------------------------------------------------------- stage 6: missing evidence
 
 def _test_wanted(p: CriterionPlan, c: CriterionResult, model: str, as_of: dt.date) -> str:
     """A test result for the criterion's indicator, as its evidence policy accepts one."""
@@ -532,9 +683,53 @@ def _test_wanted(p: CriterionPlan, c: CriterionResult, model: str, as_of: dt.dat
     return " ".join(parts)
 
 
-def _grade_items(compiled: CompiledRuleSet, criteria: list[CriterionResult],
-                 grade_open: list[tuple[GradePlan, _GradeValue | None]], model: str,
-                 as_of: dt.date) -> Iterator[MissingItem]:
+def _missing_items(compiled: CompiledRuleSet, criteria: tuple[CriterionResult, ...], gate: Gate,
+                   grade_open: tuple[GradeOpen, ...], model: str, as_of: dt.date) -> list[MissingItem]:
+    out: list[MissingItem] = []
+    for p, c in zip(compiled.criteria, criteria):
+        item = _criterion_item(p, c, model, as_of)
+        if item is not None:
+            out.append(item)
+    out.extend(_grade_items(compiled, criteria, grade_open, model, as_of))
+    for bp, b in zip(compiled.basics, gate.basics):
+        if b.verdict in ("missing", "not_acceptable"):
+            proof = bp.requirement.proof
+            if proof.certificate:
+                out.append(MissingItem("certificate", b.id, "applicant",
+                                       f"a certificate to `{proof.certificate}` valid on {as_of.isoformat()} "
+                                       f"({b.name_en} / {b.name_zh})"))
+            else:
+                out.append(MissingItem("declaration", b.id, "applicant",
+                                       f"declaration `{proof.declaration}` ({b.name_en} / {b.name_zh})"))
+    inspection = gate.inspection
+    if inspection is not None and inspection.verdict == "missing":
+        out.append(MissingItem("factory_inspection", "factory_inspection", "certification_body",
+                               "the result of the on-site factory inspection"))
+    elif inspection is not None and inspection.verdict == "pending":
+        out.append(MissingItem("corrective_action", "factory_inspection", "applicant",
+                               f"verification of the corrective action due by {inspection.deadline}",
+                               due=inspection.deadline))
+    return out
+
+
+def _criterion_item(p: CriterionPlan, c: CriterionResult, model: str, as_of: dt.date) -> MissingItem | None:
+    if c.verdict in ("missing", "not_acceptable"):
+        if p.indicator.kind == "document":
+            return MissingItem("declaration", c.id, "applicant",
+                               f"document `{p.indicator.id}` ({c.name_en} / {c.name_zh})")
+        text = _test_wanted(p, c, model, as_of)
+        if c.verdict == "not_acceptable" and c.detail:
+            text += f" (submitted evidence not accepted: {c.detail})"
+        return MissingItem("test_result", c.id, "applicant", text)
+    if c.verdict == "undetermined":
+        return MissingItem("limit_value", c.id, "certification_body",
+                           f"the limit for `{c.indicator}` ({c.name_en} / {c.name_zh}) under {c.clause} is not "
+                           "shipped: supply it from the licensed standard text in an overlay")
+    return None
+
+
+def _grade_items(compiled: CompiledRuleSet, criteria: tuple[CriterionResult, ...], grade_open: tuple[GradeOpen, ...],
+                 model: str, as_of: dt.date) -> Iterator[MissingItem]:
     """A test result for each grade label whose measurement is open, unless a criterion already asks for it."""
     for gp, found in grade_open:
         if found is None:
@@ -546,50 +741,10 @@ def _grade_items(compiled: CompiledRuleSet, criteria: list[CriterionResult],
             if c.rejected:
                 text += f" (submitted evidence not accepted: {c.rejected[-1].detail})"
         else:
-            i = found[2]
+            i = found.criterion
             wanted = ", ".join(f"{_num(o.detection_limit_max)} {o.unit} for {o.id}" if o.detection_limit_max is not None
                                else f"a quantified result (not `not detected`) for {o.id}" for o in gp.open)
             text = (_test_wanted(compiled.criteria[i], criteria[i], model, as_of)
                     + f", with a detection limit at or below the bound of the grade wanted: {wanted} (submitted: not "
-                    f"detected at {_num(found[0])} {gp.unit}, which proves no grade of `{gp.label.id}`)")
+                    f"detected at {_num(found.value)} {gp.unit}, which proves no grade of `{gp.label.id}`)")
         yield MissingItem("test_result", gp.label.id, "applicant", text)
-
-
-def _missing_items(compiled: CompiledRuleSet, criteria: list[CriterionResult], basics: list[RequirementResult],
-                   inspection: InspectionResult | None, grade_open: list[tuple[GradePlan, _GradeValue | None]],
-                   model: str, as_of: dt.date) -> list[MissingItem]:
-    out: list[MissingItem] = []
-    for p, c in zip(compiled.criteria, criteria):
-        if c.verdict in ("missing", "not_acceptable"):
-            if p.indicator.kind == "document":
-                out.append(MissingItem("declaration", c.id, "applicant",
-                                       f"document `{p.indicator.id}` ({c.name_en} / {c.name_zh})"))
-                continue
-            text = _test_wanted(p, c, model, as_of)
-            if c.verdict == "not_acceptable" and c.detail:
-                text += f" (submitted evidence not accepted: {c.detail})"
-            out.append(MissingItem("test_result", c.id, "applicant", text))
-        elif c.verdict == "undetermined":
-            out.append(MissingItem("limit_value", c.id, "certification_body",
-                                   f"the limit for `{c.indicator}` ({c.name_en} / {c.name_zh}) under {c.clause} is not "
-                                   "shipped: supply it from the licensed standard text in an overlay"))
-    if grade_open:
-        out.extend(_grade_items(compiled, criteria, grade_open, model, as_of))
-    for bp, b in zip(compiled.basics, basics):
-        if b.verdict in ("missing", "not_acceptable"):
-            proof = bp.requirement.proof
-            if proof.certificate:
-                out.append(MissingItem("certificate", b.id, "applicant",
-                                       f"a certificate to `{proof.certificate}` valid on {as_of.isoformat()} "
-                                       f"({b.name_en} / {b.name_zh})"))
-            else:
-                out.append(MissingItem("declaration", b.id, "applicant",
-                                       f"declaration `{proof.declaration}` ({b.name_en} / {b.name_zh})"))
-    if inspection is not None and inspection.verdict == "missing":
-        out.append(MissingItem("factory_inspection", "factory_inspection", "certification_body",
-                               "the result of the on-site factory inspection"))
-    elif inspection is not None and inspection.verdict == "pending":
-        out.append(MissingItem("corrective_action", "factory_inspection", "applicant",
-                               f"verification of the corrective action due by {inspection.deadline}",
-                               due=inspection.deadline))
-    return out
