@@ -594,17 +594,8 @@ def _check_requirement(doc: SourceDocument, req: Any, indicator: Any, path: Poin
                              path + (req.op,), key=True,
                              hint="use one of " + ", ".join(f"`{o}`" for o in sorted(allowed)))
         return
-    for p in req.operator.check(req, indicator, indicators):  # the operator's own checks (engine/ops)
+    for p in req.operator.problems(req, indicator, indicators):  # the operator's load-time checks (engine/ops)
         yield doc.diagnostic(p.code, p.message, path + p.path, key=p.key, hint=p.hint)
-    if indicator.non_negative:
-        bounds = ((req.op, req.value),) if req.op != "between" else (("between", req.low), ("between", req.high))
-        for op, bound in bounds:
-            if isinstance(bound, (int, float)) and not isinstance(bound, bool) and bound < 0:
-                yield doc.diagnostic("rules_requirement_error", f"limit `{_fmt(bound)}` of `{indicator.id}` is "
-                                     "negative", path + (op,),
-                                     hint=f"`{indicator.id}` ({indicator.unit}) cannot be negative; if it can, mark the "
-                                     "indicator `signed: true` in the catalogue")
-                break
     measured = req.operator.measured_unit(req, indicator, indicators)  # the compared value's own unit
     if indicator.kind == "quantity" and req.unit is not None and measured is not None:
         try:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:  # models import this package: only the type checker may import them here
     from ..models import Indicator, Requirement
 
-__all__ = ["Operator", "Problem", "Bounds", "Interval", "negate", "fmt", "NEEDS_QUANTIFIED"]
+__all__ = ["Operator", "Problem", "Bounds", "Interval", "LoadCheck", "negate", "fmt", "non_negative_limit",
+           "NEEDS_QUANTIFIED"]
 
 Interval = tuple[float, bool, float, bool]  # low, low inclusive, high, high inclusive
 INF = float("inf")
@@ -121,7 +122,22 @@ class Operator:
 
     def check(self, req: Requirement, indicator: Indicator,
               indicators: Mapping[str, Indicator]) -> Iterable[Problem]:
+        """This operator's own load-time checks (beyond the schema)."""
         return ()
+
+    # the load-time checks it shares with other operators (`non_negative_limit`), run after its own `check`
+    load_checks: tuple[LoadCheck, ...] = ()
+
+    def problems(self, req: Requirement, indicator: Indicator,
+                 indicators: Mapping[str, Indicator]) -> Iterator[Problem]:
+        """Every load-time problem of a requirement using this operator (the loader locates them)."""
+        yield from self.check(req, indicator, indicators)
+        for shared in self.load_checks:
+            yield from shared(self, req, indicator)
+
+    def limit_values(self, req: Requirement) -> tuple[tuple[tuple[str | int, ...], Any], ...]:
+        """The numbers the requirement compares with, each with its path under the requirement."""
+        return (((self.name,), req.value),)
 
     def narrow(self, req: Requirement, conv: Callable[[Any], float], bounds: Bounds) -> None:
         """Narrow `bounds` to the values that pass `req` (`conv` converts a limit to the draft's unit)."""
@@ -171,3 +187,19 @@ class Operator:
 
 def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+LoadCheck = Callable[[Operator, "Requirement", "Indicator"], Iterable[Problem]]
+
+
+def non_negative_limit(op: Operator, req: Requirement, indicator: Indicator) -> Iterable[Problem]:
+    """A negative limit on a quantity that cannot be negative (the catalogue's `signed`, `Indicator.non_negative`):
+    a typing error nothing could meet or fail. One problem per requirement, at its first negative bound."""
+    if not indicator.non_negative:
+        return
+    for path, bound in op.limit_values(req):
+        if is_number(bound) and bound < 0:
+            yield Problem("rules_requirement_error", f"limit `{fmt(bound)}` of `{indicator.id}` is negative", path,
+                          hint=f"`{indicator.id}` ({indicator.unit}) cannot be negative; if it can, mark the "
+                          "indicator `signed: true` in the catalogue")
+            return

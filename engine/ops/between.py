@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .base import Bounds, Interval, Operator, Problem, fmt, is_number
+from .base import Bounds, Interval, Operator, Problem, fmt, is_number, non_negative_limit
 
 _PAIR = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
 
@@ -13,6 +13,7 @@ _PAIR = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems"
 class Between(Operator):
     name = "between"
     order = 60
+    load_checks = (non_negative_limit,)  # a quantity that cannot be negative has no negative limit
     requirement_schema = {"between": {**_PAIR, "type": ["array", "null"]}}
     condition_schema = _PAIR
 
@@ -35,6 +36,9 @@ class Between(Operator):
 
     def margin(self, req: Any) -> tuple[int, Any, Any]:
         return (3, req.low, req.high) if self.has_limit(req) else (0, None, None)
+
+    def limit_values(self, req: Any) -> tuple[tuple[tuple[str | int, ...], Any], ...]:
+        return ((("between",), req.low), (("between",), req.high))
 
     def check(self, req: Any, indicator: Any, indicators: Mapping[str, Any]) -> Iterable[Problem]:
         if self.has_limit(req) and req.low > req.high:

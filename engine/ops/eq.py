@@ -6,12 +6,13 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..diagnostics import did_you_mean
-from .base import Bounds, Operator, Problem, fmt, is_number
+from .base import Bounds, Operator, Problem, fmt, is_number, non_negative_limit
 
 
 class Eq(Operator):
     name = "eq"
     order = 50
+    load_checks = (non_negative_limit,)  # a quantity that cannot be negative has no negative limit
     symbol = "="
     kinds = frozenset({"quantity", "choice"})
     requirement_schema = {"eq": {"type": ["number", "string", "boolean", "null"]}}

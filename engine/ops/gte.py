@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .base import INF, Bounds, Interval, Operator, is_number
+from .base import INF, Bounds, Interval, Operator, is_number, non_negative_limit
 
 
 class Gte(Operator):
     name = "gte"
     order = 30
+    load_checks = (non_negative_limit,)  # a quantity that cannot be negative has no negative limit
     symbol = "≥"
     requirement_schema = {"gte": {"type": ["number", "null"]}}
     condition_schema = {"type": "number"}

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .base import INF, Bounds, Interval, Operator, is_number
+from .base import INF, Bounds, Interval, Operator, is_number, non_negative_limit
 
 
 class Lte(Operator):
     name = "lte"
     order = 10
+    load_checks = (non_negative_limit,)  # a quantity that cannot be negative has no negative limit
     symbol = "≤"
     requirement_schema = {"lte": {"type": ["number", "null"]}}
     condition_schema = {"type": "number"}

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .base import Bounds, Operator, fmt
+from .base import Bounds, Operator, fmt, non_negative_limit
 
 
 class NotDetected(Operator):
     name = "not_detected"
     order = 80
+    load_checks = (non_negative_limit,)  # a quantity that cannot be negative has no negative limit
     requirement_schema = {"not_detected": {"const": True},
                           "detection_limit_max": {"type": "number", "exclusiveMinimum": 0}}
     upper_bound = True

@@ -12,12 +12,13 @@ from typing import Any
 
 from ..diagnostics import did_you_mean
 from ..units import conversion
-from .base import Operator, Problem, fmt
+from .base import Operator, Problem, fmt, non_negative_limit
 
 
 class RatioLte(Operator):
     name = "ratio_lte"
     order = 100
+    load_checks = (non_negative_limit,)  # a quantity that cannot be negative has no negative limit
     symbol = "≤"
     requirement_schema = {"ratio_lte": {
         "type": "object", "additionalProperties": False, "required": ["denominator", "max"],
