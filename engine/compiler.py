@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, Final
 
 from . import facts, ops
 from .decision import OpenGrade
@@ -22,7 +22,7 @@ from .models import (
     RuleSet,
 )
 
-__all__ = ["CriterionPlan", "CriterionRecord", "Margin", "BasicPlan", "GradePlan", "GradeRule", "LabelPlan",
+__all__ = ["CriterionPlan", "CriterionRecord", "Margin", "MarginKind", "BasicPlan", "GradePlan", "GradeRule", "LabelPlan",
            "CompiledRuleSet", "compile_ruleset",
            "condition_for", "failure_for", "DEFAULT_EVIDENCE"]
 
@@ -30,20 +30,23 @@ __all__ = ["CriterionPlan", "CriterionRecord", "Margin", "BasicPlan", "GradePlan
 DEFAULT_EVIDENCE = EvidencePolicy(laboratory=("CMA",), max_age_days=365, same_model=True)
 
 
+class MarginKind:
+    """The kinds of `Margin`: the first number of an operator's `margin` (engine.ops)."""
+
+    NONE: Final = 0  # no margin (a choice, a document, no limit)
+    UPPER: Final = 1  # `low - value`, for an upper bound `low`
+    LOWER: Final = 2  # `value - low`, for a lower bound `low`
+    RANGE: Final = 3  # the distance to the nearer end of [`low`, `high`]
+
+
 @dataclass(frozen=True)
 class Margin:
     """How far a measured value is from its limit, on the passing side (negative when it fails): an operator's
-    `margin` (engine.ops), named. `kind` UPPER: `low - value` (an upper bound `low`); LOWER: `value - low`; RANGE:
-    the distance to the nearer end of [`low`, `high`]; NONE: no margin (a choice, a document, no limit)."""
+    `margin` (engine.ops), named."""
 
-    kind: int
+    kind: int  # MarginKind
     low: float | None = None
     high: float | None = None
-
-    NONE: ClassVar[int] = 0
-    UPPER: ClassVar[int] = 1
-    LOWER: ClassVar[int] = 2
-    RANGE: ClassVar[int] = 3
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ class CriterionPlan:
     not_detected_proves: bool = False  # a not-detected result at a low enough detection limit can prove it
     caveat: str = ""  # the decision's caveat when a verdict rests on this criterion's unconfirmed limit
     lab_text: str = ""
-    margin: Margin = Margin(Margin.NONE)
+    margin: Margin = Margin(MarginKind.NONE)
     # an operator reading several indicators (engine.ops `operands`): one plan per indicator read, the criterion's
     # own first, each admitting its result in its indicator's unit; `combine` makes the compared value of them
     operand_plans: tuple[CriterionPlan, ...] = ()

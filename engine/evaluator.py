@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple, cast
 
 from .application import Application, Declaration, Evidence, FactoryInspection, TestReport, TestResult
-from .compiler import BasicPlan, CompiledRuleSet, CriterionPlan, GradePlan, LabelPlan, Margin
+from .compiler import BasicPlan, CompiledRuleSet, CriterionPlan, GradePlan, LabelPlan, Margin, MarginKind
 from .decision import (
     CriterionResult,
     Decision,
@@ -509,11 +509,11 @@ def _margin(m: Margin, value: float) -> float | None:
     low, high = m.low, m.high
     if low is None:
         return None
-    if m.kind == Margin.UPPER:
+    if m.kind == MarginKind.UPPER:
         return low - value
-    if m.kind == Margin.LOWER:
+    if m.kind == MarginKind.LOWER:
         return value - low
-    if m.kind == Margin.RANGE and high is not None:
+    if m.kind == MarginKind.RANGE and high is not None:
         return min(value - low, high - value)
     return None
 
@@ -522,7 +522,7 @@ def _relative(m: Margin, margin: float | None) -> float | None:
     """The margin as a share of the limit (of the range's width for a range)."""
     if margin is None or m.low is None:
         return None
-    span = m.high - m.low if m.kind == Margin.RANGE and m.high is not None else m.low
+    span = m.high - m.low if m.kind == MarginKind.RANGE and m.high is not None else m.low
     return margin / span if span else None
 
 
