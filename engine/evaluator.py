@@ -41,6 +41,14 @@ from .units import IncompatibleUnits, UnitError, apply_conversion, conversion
 __all__ = ["evaluate", "evaluate_batch", "evaluate_each"]
 
 _OPEN = ("missing", "not_acceptable", "undetermined", "pending")
+
+# The records a decision holds one of per criterion, basic requirement and label are built field by field, by
+# name, on an instance made without `__init__` (`_record`): never positionally (a field moved in its class would
+# then take another's value, silently), and not by calling the class with keywords either, which CPython does by
+# gathering them in a dict for `__init__` (measured here: a CriterionResult took 3.5 µs by keyword, 1.1 µs
+# positionally, 0.7 µs field by field, and a decision builds one per criterion). Every field is set: one left out
+# fails loudly when read (the slots have no default), and tests/test_evaluator_records.py checks each builder.
+_record = object.__new__
 _NO_LIMIT = "no limit value is shipped for this criterion; the certification body must supply it"
 
 
@@ -496,12 +504,15 @@ def _criterion_result(plan: CriterionPlan, v: Verdict, a: Admission) -> Criterio
         if plan.rule is not None and type(a.value) is float:
             margin = _margin(plan.margin, a.value)
             relative = _relative(plan.margin, margin)
-    return CriterionResult(
-        id=rec.id, indicator=rec.indicator, name_zh=rec.name_zh, name_en=rec.name_en, attribute=rec.attribute,
-        verdict=v.verdict, reason=v.reason, detail=v.detail, requirement=rec.requirement, op=rec.op,
-        limit=rec.limit, limit_unit=rec.limit_unit, limit_status=rec.limit_status, measured=measured,
-        margin=margin, margin_relative=relative, evidence=a.evidence, rejected=a.rejected, clause=rec.clause,
-        source=rec.source, optional=rec.optional)
+    out = _record(CriterionResult)
+    out.id, out.indicator, out.name_zh, out.name_en = rec.id, rec.indicator, rec.name_zh, rec.name_en
+    out.attribute, out.requirement, out.op = rec.attribute, rec.requirement, rec.op
+    out.limit, out.limit_unit, out.limit_status = rec.limit, rec.limit_unit, rec.limit_status
+    out.clause, out.source, out.optional = rec.clause, rec.source, rec.optional
+    out.verdict, out.reason, out.detail = v.verdict, v.reason, v.detail
+    out.measured, out.margin, out.margin_relative = measured, margin, relative
+    out.evidence, out.rejected = a.evidence, a.rejected
+    return out
 
 
 def _margin(m: Margin, value: float) -> float | None:
@@ -549,8 +560,10 @@ def _basic_result(bp: BasicPlan, ref: EvidenceRef | None, fired: set[str], as_of
                     f"certificate not valid on {as_of.isoformat()} (valid until {ref.valid_until})")
     else:
         v = _PASS
-    return RequirementResult(id=b.id, name_zh=b.name.zh, name_en=b.name.en, verdict=v.verdict, reason=v.reason,
-                             detail=v.detail, evidence=ref, clause=b.clause)
+    out = _record(RequirementResult)
+    out.id, out.name_zh, out.name_en, out.clause = b.id, b.name.zh, b.name.en, b.clause
+    out.verdict, out.reason, out.detail, out.evidence = v.verdict, v.reason, v.detail, ref
+    return out
 
 
 def _inspection_result(compiled: CompiledRuleSet, inspection: FactoryInspection | None, state: str | None,
@@ -614,9 +627,17 @@ def _member_label(compiled: CompiledRuleSet, lp: LabelPlan, verdicts: Verdicts, 
             failed.append(f"optional_share<{share:g}")
         elif passed + 1e-9 < need:
             open_.extend(undecided)
-    return LabelResult(id=lab.id, kind=lab.kind, name_zh=lab.name.zh, name_en=lab.name.en,
-                       status=_label_status(failed, open_), attribute=lab.attribute, grade=None,
-                       failed=tuple(failed), open=tuple(open_))
+    return _label_result(lp, _label_status(failed, open_), lab.attribute, None, failed, open_, ())
+
+
+def _label_result(lp: LabelPlan, status: str, attribute: str | None, grade: str | None, failed: list[str],
+                  open_: list[str], open_grades: tuple[OpenGrade, ...]) -> LabelResult:
+    lab = lp.label
+    out = _record(LabelResult)
+    out.id, out.kind, out.name_zh, out.name_en = lab.id, lab.kind, lab.name.zh, lab.name.en
+    out.status, out.attribute, out.grade = status, attribute, grade
+    out.failed, out.open, out.open_grades = tuple(failed), tuple(open_), open_grades
+    return out
 
 
 def _label_status(failed: list[str], open_: list[str]) -> str:
@@ -651,9 +672,7 @@ def _grade_label(compiled: CompiledRuleSet, lp: LabelPlan, grades: tuple[GradeVa
                 opened = GradeOpen(gp, found)
         elif grade is None:
             failed.append(gp.indicator.id)
-    result = LabelResult(id=lab.id, kind=lab.kind, name_zh=lab.name.zh, name_en=lab.name.en,
-                         status=_label_status(failed, open_), attribute=None, grade=grade, failed=tuple(failed),
-                         open=tuple(open_), open_grades=open_grades)
+    result = _label_result(lp, _label_status(failed, open_), None, grade, failed, open_, open_grades)
     return GradeLabel(result, opened)
 
 
