@@ -110,7 +110,8 @@ def test_the_compiled_form_of_a_shipped_edition_matches_its_golden_file(shipped:
     changes = list(_changes(golden, now))
     assert not changes, (
         f"the compiled form of `{ruleset}` differs from {golden_file.relative_to(golden_file.parents[2])} at "
-        f"{len(changes)} place(s) (golden -> now):\n  " + "\n  ".join(changes[:25]) + ("\n  ..." if len(changes) > 25 else "")
+        f"{len(changes)} place(s) (golden -> now):\n  " + "\n  ".join(changes[:25])
+        + ("\n  ..." if len(changes) > 25 else "")
         + "\n`durable/rules` is what durable-rules evaluates: it should change only with the edition's YAML (and then "
         "`version` changes too) or with an operator's encoding (engine/ops), never with a refactoring. If the change "
         f"is intended, regenerate the file with `{UPDATE}=1 .venv/bin/python -m pytest -q tests/test_compiled_golden.py` "
