@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from engine.schema_check import load_schema
+from engine import load_schema
 
 from . import web
 from .db import Database
