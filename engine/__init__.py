@@ -37,7 +37,7 @@ _EXPORTS = {
     "read_application": "intake", "resolve_unit": "intake",
     # evaluation: one, a batch, or many in worker processes; the decision as data
     "evaluate": "evaluator", "evaluate_batch": "evaluator", "evaluate_each": "evaluator",
-    "ParallelEvaluator": "parallel", "Decision": "decision",
+    "ParallelEvaluator": "parallel", "evaluate_many": "parallel", "Decision": "decision",
     # the one error shape
     "Diagnostic": "diagnostics", "DiagnosticError": "diagnostics", "format_diagnostic": "diagnostics",
     "did_you_mean": "diagnostics", "field_path": "diagnostics",
@@ -49,7 +49,8 @@ __all__ = [
     "Application", "Category", "Criterion", "Decision", "Diagnostic", "DiagnosticError", "Indicator", "Label",
     "LoadResult", "PROJECT_ROOT", "PUBLIC_SUBMODULES", "ParallelEvaluator", "Parameter", "Pointer", "Repository",
     "RuleSet", "SourceDocument", "application_from_data", "certificates", "default_catalog_dir",
-    "default_rules_dir", "did_you_mean", "evaluate", "evaluate_batch", "evaluate_each", "field_path",
+    "default_rules_dir", "did_you_mean", "evaluate", "evaluate_batch", "evaluate_each", "evaluate_many",
+    "field_path",
     "format_diagnostic", "impact", "load", "load_schema", "native", "ops", "parse_application", "parse_text",
     "read_application", "resolve_unit", "units",
 ]
@@ -63,7 +64,7 @@ if TYPE_CHECKING:  # what the type checker sees; at run time `__getattr__` impor
     from .intake import application_from_data, parse_application, read_application, resolve_unit
     from .loader import PROJECT_ROOT, LoadResult, default_catalog_dir, default_rules_dir, load
     from .models import Category, Criterion, Indicator, Label, Parameter, RuleSet
-    from .parallel import ParallelEvaluator
+    from .parallel import ParallelEvaluator, evaluate_many
     from .repository import Repository
     from .schema_check import load_schema
     from .yamlsource import Pointer, SourceDocument, parse_text
