@@ -35,9 +35,13 @@ _EXPORTS = {
     # applications
     "Application": "application", "application_from_data": "intake", "parse_application": "intake",
     "read_application": "intake", "resolve_unit": "intake",
-    # evaluation: one, a batch, or many in worker processes; the decision as data
+    # evaluation: one, a batch, or many in worker processes
     "evaluate": "evaluator", "evaluate_batch": "evaluator", "evaluate_each": "evaluator",
-    "ParallelEvaluator": "parallel", "evaluate_many": "parallel", "Decision": "decision",
+    "ParallelEvaluator": "parallel", "evaluate_many": "parallel",
+    # the decision as data: its records
+    "Decision": "decision", "CriterionResult": "decision", "RequirementResult": "decision", "LabelResult": "decision",
+    # certification bodies' overlays (the BDD kit's step library applies them to scenarios)
+    "apply_overlays": "overlays",
     # the one error shape
     "Diagnostic": "diagnostics", "DiagnosticError": "diagnostics", "format_diagnostic": "diagnostics",
     "did_you_mean": "diagnostics", "field_path": "diagnostics",
@@ -46,24 +50,24 @@ PUBLIC_SUBMODULES = ("certificates", "impact", "native", "ops", "units")
 
 # a literal, for the type checker; tests/test_engine_facade.py checks it is `_EXPORTS` and `PUBLIC_SUBMODULES`
 __all__ = [
-    "Application", "Category", "Criterion", "Decision", "Diagnostic", "DiagnosticError", "Indicator", "Label",
-    "LoadResult", "PROJECT_ROOT", "PUBLIC_SUBMODULES", "ParallelEvaluator", "Parameter", "Pointer", "Repository",
-    "RuleSet", "SourceDocument", "application_from_data", "certificates", "default_catalog_dir",
-    "default_rules_dir", "did_you_mean", "evaluate", "evaluate_batch", "evaluate_each", "evaluate_many",
-    "field_path",
-    "format_diagnostic", "impact", "load", "load_schema", "native", "ops", "parse_application", "parse_text",
-    "read_application", "resolve_unit", "units",
+    "Application", "Category", "Criterion", "CriterionResult", "Decision", "Diagnostic", "DiagnosticError",
+    "Indicator", "Label", "LabelResult", "LoadResult", "PROJECT_ROOT", "PUBLIC_SUBMODULES", "ParallelEvaluator",
+    "Parameter", "Pointer", "Repository", "RequirementResult", "RuleSet", "SourceDocument", "application_from_data",
+    "apply_overlays", "certificates", "default_catalog_dir", "default_rules_dir", "did_you_mean", "evaluate",
+    "evaluate_batch", "evaluate_each", "evaluate_many", "field_path", "format_diagnostic", "impact", "load",
+    "load_schema", "native", "ops", "parse_application", "parse_text", "read_application", "resolve_unit", "units",
 ]
 
 if TYPE_CHECKING:  # what the type checker sees; at run time `__getattr__` imports each on first use
     from . import certificates, impact, ops, units
     from .application import Application
-    from .decision import Decision
+    from .decision import CriterionResult, Decision, LabelResult, RequirementResult
     from .diagnostics import Diagnostic, DiagnosticError, did_you_mean, field_path, format_diagnostic
     from .evaluator import evaluate, evaluate_batch, evaluate_each
     from .intake import application_from_data, parse_application, read_application, resolve_unit
     from .loader import PROJECT_ROOT, LoadResult, default_catalog_dir, default_rules_dir, load
     from .models import Category, Criterion, Indicator, Label, Parameter, RuleSet
+    from .overlays import apply_overlays
     from .parallel import ParallelEvaluator, evaluate_many
     from .repository import Repository
     from .schema_check import load_schema

@@ -1,10 +1,11 @@
-"""api/ and the BDD kit (engine/bdd) use only engine's facade: the names in `engine.__all__` and those of its public
-submodules (issue 19).
+"""api/, the BDD kit (engine/bdd) and its step library (features/) use only engine's facade: the names in
+`engine.__all__` and those of its public submodules (issue 19).
 
-pyproject.toml's `engine-facade` import-linter contract forbids importing any other engine module; import-linter
-sees modules, not names, so this test reads every import statement of api/ and engine/bdd and checks the names
-too (`from engine import X` with X public, `from engine.certificates import Y` with Y in that module's `__all__`),
-naming the file, the line and the public alternative."""
+pyproject.toml's `engine-facade` import-linter contract forbids api and engine.bdd any other engine module;
+import-linter sees modules, not names (and not features/, which is no package), so this test reads every import
+statement of api/, engine/bdd and features/ and checks the names too (`from engine import X` with X public,
+`from engine.certificates import Y` with Y in that module's `__all__`), naming the file, the line and the public
+alternative."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - pytest itself depends on tomli before 3.11
     import tomli as tomllib
 
-CLIENTS = ("api", "engine/bdd")
+CLIENTS = ("api", "engine/bdd", "features")  # features/ is not a package: import-linter does not see it
 
 
 def _public_modules() -> dict[str, set[str]]:
