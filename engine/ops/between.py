@@ -14,6 +14,7 @@ class Between(Operator):
     name = "between"
     order = 60
     load_checks = (non_negative_limit,)  # a quantity that cannot be negative has no negative limit
+    bound = "range"
     requirement_schema = {"between": {**_PAIR, "type": ["array", "null"]}}
     condition_schema = _PAIR
 

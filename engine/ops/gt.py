@@ -12,6 +12,7 @@ class Gt(Operator):
     name = "gt"
     order = 40
     load_checks = (non_negative_limit,)  # a quantity that cannot be negative has no negative limit
+    bound = "lower"
     symbol = ">"
     requirement_schema = {"gt": {"type": ["number", "null"]}}
     condition_schema = {"type": "number"}

@@ -12,6 +12,7 @@ class Gte(Operator):
     name = "gte"
     order = 30
     load_checks = (non_negative_limit,)  # a quantity that cannot be negative has no negative limit
+    bound = "lower"
     symbol = "≥"
     requirement_schema = {"gte": {"type": ["number", "null"]}}
     condition_schema = {"type": "number"}
