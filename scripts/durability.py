@@ -158,11 +158,20 @@ def main(argv: list[str] | None = None) -> int:
             with lock:
                 if r.status_code in (200, 201):
                     acknowledged[i] = r.json()
-                    if len(acknowledged) >= kill_after and not killed.is_set():
-                        killed.set()
-                        server.kill()  # mid-load: other requests are in flight right now
+                    maybe_kill()
                 else:
                     problems.append(f"submission {i}: unexpected {r.status_code} {r.text[:200]}")
+
+        certificate_acks = [0]
+        # with certificates, the kill waits for both kinds of writes to be under way (40% of each acknowledged)
+        certificate_kill_after = max(1, len(chains) * (args.events + 1) * 2 // 5) if chains else 0
+
+        def maybe_kill() -> None:
+            """Called with the lock held, after an acknowledgement."""
+            if (not killed.is_set() and len(acknowledged) >= kill_after
+                    and certificate_acks[0] >= certificate_kill_after):
+                killed.set()
+                server.kill()  # mid-load: other requests are in flight right now
 
         def run_chain(chain: _Chain) -> None:
             """The chain's writes in order; after the first that is not acknowledged, the rest are not sent."""
@@ -185,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
                 chain.acked[n] = r.json()
                 if n == 0:
                     chain.number = r.json()["number"]
+                with lock:
+                    certificate_acks[0] += 1
+                    maybe_kill()
 
         # the chains spread among the submissions, so that the kill finds some done, some under way, some not begun
         tasks: list[Any] = [(submit, i) for i in range(args.submissions)]
