@@ -141,7 +141,7 @@ def schedule_notes(general: Schedule, by_ruleset: dict[str, Schedule]) -> list[s
         where = sorted(rid for rid, sched in by_ruleset.items() if getattr(sched, name) is not None)
         notes.append(f"`{name}` is not set (no source gives it): set GREENCERT_CERTIFICATE_{name.upper()} (every rule "
                      f"set) or `certificate: {name}` in an overlay (one rule set) to derive what depends on it for new "
-                     "certificates" + (f"; set for " + ", ".join(f"`{r}`" for r in where) if where else ""))
+                     "certificates" + ("; set for " + ", ".join(f"`{r}`" for r in where) if where else ""))
     return notes
 
 

@@ -37,7 +37,8 @@ _TERMINAL = ("revoked", "cancelled", "expired")
 # the events that need a binding decision, and what outcome it must have (None: any outcome)
 _DECISION_NEEDED: dict[str, str | None] = {"issued": "granted", "surveillance_recorded": None, "restored": "granted",
                                            "scope_extended": "granted", "converted": "granted"}
-SCHEDULE_SETTINGS = _SCHEDULE_SETTINGS = ("validity", "surveillance_interval", "suspension_period", "renewal_window", "transition")
+SCHEDULE_SETTINGS = _SCHEDULE_SETTINGS = ("validity", "surveillance_interval", "suspension_period", "renewal_window",
+                                          "transition")
 
 
 # ---------------------------------------------------------------------------------------------- the schedule

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import Diagnostic, did_you_mean, sort_diagnostics
 from .certificates import SCHEDULE_SETTINGS, Period, add_period
+from .diagnostics import Diagnostic, did_you_mean, sort_diagnostics
 from .loader import LoadedCategory, LoadedRuleSet, LoadResult, _load_ruleset, discover
 from .models import Scheme
 from .schema_check import schema_diagnostics
