@@ -160,6 +160,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     return _run(args, work)
 
 
+def _set_by(period: Any) -> str:
+    if period.set_by == "overlay":
+        return f"overlay `{period.overlay}`"
+    return {"catalogue": "catalogue", "ruleset": "rule set", "service": "service setting"}.get(period.set_by,
+                                                                                             "recorded")
+
+
 def cmd_due(args: argparse.Namespace) -> int:
     from . import certificates as certs
 
@@ -167,15 +174,23 @@ def cmd_due(args: argparse.Namespace) -> int:
         principal = _principal(args, services)
         day = args.as_of or dt.date.today()
         rows = certs.due_list(services.db, principal, day, args.within_days, certs.edition_ends(services, principal))
-        schedule = certs.schedule_for(services, principal, certs.get_certificate_settings())
+        settings = certs.get_certificate_settings()
+        schedule = certs.schedule_for(services, principal, settings)
+        by_ruleset = certs.schedules_by_ruleset(services, principal, settings)
         not_set = [name for name, value in schedule.to_dict().items() if value is None]
         items = [{"number": x.record.number, "kind": d.kind, "due": d.due.isoformat(), "detail": d.detail}
                  for x, _s, d in rows]
         text = "\n".join(f"{i['due']}  {i['kind']:<20} {i['number']}  {i['detail']}" for i in items)
         text += f"\n{len(items)} item(s) as of {day}, looking {args.within_days} day(s) ahead"
+        for rid, own in sorted(by_ruleset.items()):
+            text += f"\nschedule of `{rid}`: " + "; ".join(
+                f"{name} {p.text()} ({p.provenance}, {_set_by(p)})" for name in own.to_dict()
+                if (p := getattr(own, name)) is not None)
         if not_set:
-            text += "\nnot set (no source gives them; GREENCERT_CERTIFICATE_<NAME> sets them): " + ", ".join(not_set)
-        _print(args, {"as_of": day.isoformat(), "items": items, "not_set": not_set}, text)
+            text += ("\nnot set (no source gives them; GREENCERT_CERTIFICATE_<NAME> sets them for every rule set, "
+                     "an overlay's `certificate:` for one): " + ", ".join(not_set))
+        _print(args, {"as_of": day.isoformat(), "items": items, "not_set": not_set, "schedule": schedule.to_dict(),
+                      "schedules": {rid: own.to_dict() for rid, own in by_ruleset.items()}}, text)
     return _run(args, work)
 
 

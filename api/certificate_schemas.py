@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["CertificateOut", "CertificatePage", "EventRecorded", "DueList", "PublicCertificate", "StatusOut"]
 
@@ -13,7 +13,7 @@ _LABELS: Any = [{"id": "green_product", "kind": "full", "name_zh": "绿色产品
                  "attribute": None, "grade": None}]
 _SCHEDULE: Any = {"validity": {"value": 5, "unit": "years", "provenance": "secondary",
                                "source": "allbrightlaw.com/EN/10531/1E73DF26DB944F50.aspx (summary of the 2026 "
-                                         "Measures, 4th paragraph)"},
+                                         "Measures, 4th paragraph)", "set_by": "catalogue"},
                   "surveillance_interval": None, "suspension_period": None, "renewal_window": None, "transition": None}
 STATUS_EXAMPLE: Any = {
     "as_of": "2027-03-01", "state": "valid", "valid": True, "since": "2026-11-05", "reason": None,
@@ -158,13 +158,20 @@ class DueList(_Out):
                     "detail": "suspension deadline 2027-03-10 passed: revoke or record why not", "state": "suspended",
                     "holder_name": "Acme Coatings Co., Ltd."}],
          "schedule": _SCHEDULE,
+         "schedules": {},
          "notes": ["`surveillance_interval` is not set (no source gives it): set "
-                   "GREENCERT_CERTIFICATE_SURVEILLANCE_INTERVAL to derive what depends on it for new certificates"]}]})
+                   "GREENCERT_CERTIFICATE_SURVEILLANCE_INTERVAL (every rule set) or `certificate: "
+                   "surveillance_interval` in an overlay (one rule set) to derive what depends on it for new "
+                   "certificates"]}]})
 
     as_of: dt.date
     within_days: int
     items: list[DueItemOut]
-    schedule: dict[str, Any]
+    schedule: dict[str, Any] = Field(description="the schedule every rule set of the body starts from (the "
+                                                 "catalogue's settings, then the service's); each setting says its "
+                                                 "`provenance`, `source` and `set_by`")
+    schedules: dict[str, dict[str, Any]] = Field(default_factory=dict, description="per rule set whose schedule "
+                                                 "differs (its own settings or an overlay's): that schedule")
     notes: list[str]
 
 

@@ -38,7 +38,7 @@ from engine.certificates import (
     TransitionRefused,
     check,
     due_items,
-    schedule_from_policy,
+    resolve_schedule,
     status_as_of,
 )
 
@@ -48,7 +48,8 @@ from .errors import ApiError, not_found
 from .keys import Principal
 from .service import Services, get_record
 
-__all__ = ["CertificateSettings", "get_certificate_settings", "schedule_for", "IssueRequest", "EventRequest",
+__all__ = ["CertificateSettings", "get_certificate_settings", "schedule_for", "schedules_by_ruleset", "schedule_notes",
+           "IssueRequest", "EventRequest",
            "issue", "record_event", "get_certificate", "read_certificate", "list_certificates", "due_list",
            "certificate_view", "public_view", "Loaded", "edition_ends", "default_prefix", "PREFIX_PATTERN", "MAX_RETRIES"]
 
@@ -70,7 +71,7 @@ def _period(text: str, name: str) -> Period:
         raise ValueError(f"`{text}` is not a period such as `12 months`")
     unit = m.group(2) if m.group(2).endswith("s") else m.group(2) + "s"
     return Period(int(m.group(1)), unit, "default",  # type: ignore[arg-type]
-                  f"set by the certification body (GREENCERT_CERTIFICATE_{name.upper()})")
+                  f"set by the certification body (GREENCERT_CERTIFICATE_{name.upper()})", "service")
 
 
 class CertificateSettings(BaseSettings):
@@ -108,11 +109,40 @@ def get_certificate_settings() -> CertificateSettings:
     return CertificateSettings()
 
 
-def schedule_for(services: Services, principal: Principal, settings: CertificateSettings) -> Schedule:
-    """The schedule a new certificate of `principal` gets: the scheme's settings, then the body's own."""
-    scheme = services.repository_for(principal).scheme
-    return schedule_from_policy(scheme.certificate if scheme is not None else None).with_overrides(
-        settings.overrides())
+def schedule_for(services: Services, principal: Principal, settings: CertificateSettings,
+                 ruleset_id: str | None = None) -> Schedule:
+    """The schedule a new certificate of `principal` under `ruleset_id` gets (engine.certificates.resolve_schedule):
+    the scheme's settings, the rule set's, the body's service settings, the body's overlays on that rule set.
+    Without a rule set: the settings every rule set of the body starts from (scheme, then service)."""
+    repository = services.repository_for(principal)
+    scheme = repository.scheme
+    ruleset = repository.rulesets.get(ruleset_id) if ruleset_id is not None else None
+    return resolve_schedule(scheme.certificate if scheme is not None else None,
+                            ruleset.certificate if ruleset is not None else None, settings.overrides())
+
+
+def schedules_by_ruleset(services: Services, principal: Principal, settings: CertificateSettings) -> dict[str, Schedule]:
+    """The rule sets (of those `principal` sees) whose schedule differs from the body's general one: a rule set's
+    own settings or an overlay's."""
+    general = schedule_for(services, principal, settings)
+    out: dict[str, Schedule] = {}
+    for rid, rs in services.repository_for(principal).rulesets.items():
+        if rs.certificate is not None and (own := schedule_for(services, principal, settings, rid)) != general:
+            out[rid] = own
+    return out
+
+
+def schedule_notes(general: Schedule, by_ruleset: dict[str, Schedule]) -> list[str]:
+    """A note for each setting the body's general schedule does not set, naming the rule sets that set it."""
+    notes = []
+    for name, value in general.to_dict().items():
+        if value is not None:
+            continue
+        where = sorted(rid for rid, sched in by_ruleset.items() if getattr(sched, name) is not None)
+        notes.append(f"`{name}` is not set (no source gives it): set GREENCERT_CERTIFICATE_{name.upper()} (every rule "
+                     f"set) or `certificate: {name}` in an overlay (one rule set) to derive what depends on it for new "
+                     "certificates" + ("; set for " + ", ".join(f"`{r}`" for r in where) if where else ""))
+    return notes
 
 
 # ---------------------------------------------------------------------------------------------- requests
@@ -183,8 +213,8 @@ def issue(services: Services, principal: Principal, req: IssueRequest, *, today:
             return found, True
     rec = get_record(services.db, principal, req.evaluation_id, binding=True)  # 404 unless the body's own
     facts = DecisionFacts.from_decision_dict(rec.decision, rec.id)
-    event = Event("issued", req.issued_on or today, decision=facts, schedule=schedule_for(services, principal,
-                                                                                           settings))
+    event = Event("issued", req.issued_on or today, decision=facts,
+                  schedule=schedule_for(services, principal, settings, facts.ruleset_id))
     try:
         check([], event)
     except TransitionRefused as e:
@@ -263,8 +293,10 @@ def _key_reused(what: str) -> ApiError:
 # ---------------------------------------------------------------------------------------------- events
 
 def record_event(services: Services, principal: Principal, number: str, req: EventRequest, *, today: dt.date,
-                 idempotency_key: str | None) -> tuple[Loaded, CertificateEventRecord, bool]:
-    """Append an event to one of the body's own certificates; (certificate, the event, replayed)."""
+                 idempotency_key: str | None, settings: CertificateSettings | None = None
+                 ) -> tuple[Loaded, CertificateEventRecord, bool]:
+    """Append an event to one of the body's own certificates; (certificate, the event, replayed). A conversion
+    records the schedule of the new edition (its rule set's settings and overlays; `settings` the service's)."""
     request_hash = _hash("certificate_event", {"number": number, **req.__dict__})
     if idempotency_key is not None:
         found = _replay_event(services.db, principal, idempotency_key, request_hash)
@@ -275,7 +307,10 @@ def record_event(services: Services, principal: Principal, number: str, req: Eve
     if req.evaluation_id is not None:
         rec = get_record(services.db, principal, req.evaluation_id, binding=True)
         facts = DecisionFacts.from_decision_dict(rec.decision, rec.id)
-    event = Event(req.kind, req.on or today, req.reason, facts, req.deadline, req.models, req.units)
+    schedule = None
+    if req.kind == "converted" and facts is not None:
+        schedule = schedule_for(services, principal, settings or get_certificate_settings(), facts.ruleset_id)
+    event = Event(req.kind, req.on or today, req.reason, facts, req.deadline, req.models, req.units, schedule)
 
     def write(session: Session) -> CertificateEventRecord:
         # the log as this transaction sees it: the check and the insert are one step

@@ -5,7 +5,8 @@ suspended, revoked, cancelled, expired; its scope, edition and labels; when surv
 the events dated on or before that day, so "was certificate X valid on 2027-03-01?" has one reproducible answer.
 
 The schedule (validity, surveillance interval, suspension period, renewal window, edition transition) comes from
-the scheme's `certificate` settings (catalogs/scheme.yaml). Only the validity (5 years, the 2026 Measures) has a
+the scheme's `certificate` settings (catalogs/scheme.yaml), the rule set's, the service's and the overlays'
+(`resolve_schedule`). Only the validity (5 years, the 2026 Measures) has a
 source; a setting no source gives is not shipped: it is `None` here, a suspension then needs its deadline stated,
 and the due lists say that the interval is not set. The schedule in force when a certificate is issued is recorded
 in its `issued` event, so later changes of a setting do not change what an old log says.
@@ -22,7 +23,8 @@ from typing import Any, Literal
 from .diagnostics import Diagnostic
 
 __all__ = ["EVENT_KINDS", "STATES", "Period", "Schedule", "LabelFacts", "DecisionFacts", "Event", "Status",
-           "CertificateFacts", "TransitionRefused", "add_period", "schedule_from_policy", "check", "status_as_of",
+           "CertificateFacts", "TransitionRefused", "add_period", "schedule_from_policy", "resolve_schedule", "check",
+           "status_as_of", "SCHEDULE_SETTINGS",
            "due_items", "DueItem", "EditionEnd"]
 
 EventKind = Literal["issued", "surveillance_recorded", "suspended", "restored", "revoked", "cancelled",
@@ -35,7 +37,8 @@ _TERMINAL = ("revoked", "cancelled", "expired")
 # the events that need a binding decision, and what outcome it must have (None: any outcome)
 _DECISION_NEEDED: dict[str, str | None] = {"issued": "granted", "surveillance_recorded": None, "restored": "granted",
                                            "scope_extended": "granted", "converted": "granted"}
-_SCHEDULE_SETTINGS = ("validity", "surveillance_interval", "suspension_period", "renewal_window", "transition")
+SCHEDULE_SETTINGS = _SCHEDULE_SETTINGS = ("validity", "surveillance_interval", "suspension_period", "renewal_window",
+                                          "transition")
 
 
 # ---------------------------------------------------------------------------------------------- the schedule
@@ -49,16 +52,31 @@ class Period:
     unit: Literal["days", "months", "years"]
     provenance: str
     source: str | None = None
+    # who set it: `catalogue` (the scheme file), `ruleset`, `overlay` (with its id), `service` (a setting of the
+    # body's service); None in logs written before this was recorded
+    set_by: str | None = None
+    overlay: str | None = None
 
     def text(self) -> str:
         return f"{self.value} {self.unit[:-1] if self.value == 1 else self.unit}"
 
+    @property
+    def sourced(self) -> bool:
+        """A source gives it (not a labelled default, not an unconfirmed number)."""
+        return self.provenance in ("primary", "secondary", "confirmed")
+
     def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "unit": self.unit, "provenance": self.provenance, "source": self.source}
+        out = {"value": self.value, "unit": self.unit, "provenance": self.provenance, "source": self.source}
+        if self.set_by is not None:
+            out["set_by"] = self.set_by
+        if self.overlay is not None:
+            out["overlay"] = self.overlay
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Period:
-        return cls(int(data["value"]), data["unit"], str(data["provenance"]), data.get("source"))
+        return cls(int(data["value"]), data["unit"], str(data["provenance"]), data.get("source"),
+                   data.get("set_by"), data.get("overlay"))
 
 
 @dataclass(frozen=True)
@@ -84,15 +102,42 @@ class Schedule:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
-def schedule_from_policy(policy: Any) -> Schedule:
-    """The schedule of a scheme's `certificate` settings (`engine.models.CertificatePolicy`, or None)."""
+def schedule_from_policy(policy: Any, set_by: str = "catalogue") -> Schedule:
+    """The schedule of `certificate` settings (`engine.models.CertificatePolicy`, or None) of the scheme
+    (`set_by="catalogue"`) or of a rule set (`"ruleset"`; a setting an overlay wrote says `overlay` and its id)."""
     if policy is None:
         return Schedule()
     values: dict[str, Period | None] = {}
     for name in _SCHEDULE_SETTINGS:
         setting = getattr(policy, name, None)
+        overlay = getattr(setting, "overlay", None)
         values[name] = None if setting is None else Period(
-            setting.value, setting.unit, setting.provenance.status, setting.provenance.source)
+            setting.value, setting.unit, setting.provenance.status, setting.provenance.source,
+            "overlay" if overlay else set_by, overlay)
+    return Schedule(**values)
+
+
+def resolve_schedule(scheme_policy: Any, ruleset_policy: Any = None,
+                     service: Mapping[str, Period | None] | None = None) -> Schedule:
+    """The schedule a certificate under a rule set lives by, setting by setting, the later winning:
+    the catalogue (the scheme file), the rule set's own settings, the service's settings (the body's, for all its
+    rule sets), the overlays on the rule set (the body's, for this rule set). A setting a source gives (`primary`,
+    `secondary`) is not replaced by a service setting; an overlay cannot replace one either (the loader refuses
+    it, `overlay_setting_fixed`). What none of them sets stays None: no number is invented."""
+    catalogue = schedule_from_policy(scheme_policy, "catalogue")
+    ruleset = schedule_from_policy(ruleset_policy, "ruleset")
+    values: dict[str, Period | None] = {}
+    for name in _SCHEDULE_SETTINGS:
+        value: Period | None = getattr(catalogue, name)
+        own: Period | None = getattr(ruleset, name)
+        if own is not None and own.set_by == "ruleset":
+            value = own
+        body = (service or {}).get(name)
+        if body is not None and (value is None or not value.sourced):
+            value = body
+        if own is not None and own.set_by == "overlay":
+            value = own
+        values[name] = value
     return Schedule(**values)
 
 
@@ -180,8 +225,8 @@ class DecisionFacts:
 @dataclass(frozen=True)
 class Event:
     """One entry of a certificate's log. `on` is the day it takes effect; `decision` what it rests on;
-    `deadline` the end of a suspension; `models` / `units` what a scope reduction removes; `schedule` (issued
-    only) the schedule the certificate lives by."""
+    `deadline` the end of a suspension; `models` / `units` what a scope reduction removes; `schedule` (issued,
+    and converted) the schedule the certificate lives by from then (a conversion keeps the validity)."""
 
     kind: str
     on: dt.date
@@ -471,8 +516,11 @@ def _apply(s: _State, event: Event) -> None:
         if not decision.labels:
             raise _refuse("certificate_no_label", f"decision `{decision.id}` found no label eligible",
                           field_name="evaluation_id")
+        # the new edition's schedule, when the event records one (its validity stays: the expiry does not move)
+        schedule = facts.schedule if event.schedule is None else replace(event.schedule,
+                                                                         validity=facts.schedule.validity)
         s.facts = replace(facts, ruleset_id=decision.ruleset_id, ruleset_version=decision.ruleset_version,
-                          standard=decision.standard, labels=decision.labels,
+                          standard=decision.standard, labels=decision.labels, schedule=schedule,
                           decisions=_add(facts.decisions, decision.id))
     else:
         raise _refuse("certificate_event_unknown", f"unknown event `{event.kind}`",

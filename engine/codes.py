@@ -55,6 +55,8 @@ CODES: dict[str, str] = {
     "overlay_duplicate_id": "an overlay adds an item whose id already exists in the rule set",
     "overlay_not_checked": "overlays are checked once the rule sets they target validate",
     "overlay_owner_missing": "the service loads overlays but no organisation owns them",
+    "overlay_setting_fixed": "an overlay changes a certificate setting that a source gives (the validity)",
+    "overlay_schedule_error": "an overlay's certificate schedule does not fit in the validity of a certificate",
     # applications (intake)
     "application_schema_error": "the application does not have the application's shape",
     "application_reference_error": "a name the category does not define (indicator, parameter, unit, label)",

@@ -624,6 +624,28 @@ def _unknown_indicator(doc: SourceDocument, name: str, indicators: dict[str, Any
 _LABEL_FIELDS = {"attribute": "partial", "optional_share": "tier", "indicator": "grade", "grades": "grade"}
 
 
+def _check_certificate_settings(doc: SourceDocument, rs: RuleSet) -> Iterable[Diagnostic]:
+    """A rule set's certificate settings, as the scheme's: a number only with its source (or as a labelled
+    default); `overlay` is written by the merge of an overlay (engine/overlays.py), never by a rule set file."""
+    if rs.certificate is None:
+        return
+    merged = getattr(doc, "origin", None) is not None
+    for name in type(rs.certificate).model_fields:
+        setting = getattr(rs.certificate, name)
+        if setting is None:
+            continue
+        path: Pointer = ("certificate", name)
+        yield from _deprecated_status(doc, setting.provenance.status, path + ("provenance", "status"),
+                                      "rules_provenance_deprecated")
+        if setting.provenance.status == "unconfirmed" or not setting.provenance.source:
+            yield doc.diagnostic("rules_provenance_error", f"certificate setting `{name}` needs a source",
+                                 path + ("provenance",), key=True, hint="set a number only with `status: primary`, "
+                                 "`secondary` or `default` and its `source`; leave an unknown setting out")
+        if setting.overlay is not None and not merged:
+            yield doc.diagnostic("rules_schema_error", f"`overlay` is written when an overlay sets `{name}`, not by a "
+                                 "rule set file", path + ("overlay",), key=True, hint="remove it")
+
+
 def _check_ruleset(doc: SourceDocument, rs: RuleSet, categories: dict[str, LoadedCategory]) -> Iterable[Diagnostic]:
     yield from _duplicates(doc, rs.criteria, ("criteria",), "rules_duplicate_id", "criterion")
     yield from _duplicates(doc, rs.basic_requirements, ("basic_requirements",), "rules_duplicate_id",
@@ -650,6 +672,7 @@ def _check_ruleset(doc: SourceDocument, rs: RuleSet, categories: dict[str, Loade
                              f"for `{cat.id}`", ("implementation_rule",), hint=did_you_mean(rs.implementation_rule, rules))
     yield from _check_rule_cited(doc, rs, cat)
     yield from _check_other_provenance(doc, rs)
+    yield from _check_certificate_settings(doc, rs)
     indicators = {i.id: i for i in cat.indicators}
     aliases = {a: i.id for i in cat.indicators for a in i.aliases}
     attributes = {a.id for a in cat.attributes}
@@ -906,10 +929,13 @@ def _edition_overlaps(rulesets: Iterable[LoadedRuleSet]) -> list[Diagnostic]:
 
 def content_hash(category: Category, ruleset: RuleSet, overlays: Sequence[Any] = ()) -> str:
     """The rule set's version: a hash of everything that can change a decision made with it."""
+    rs = ruleset.model_dump(mode="json", by_alias=True)
+    if rs.get("certificate") is None:  # a rule set without certificate settings hashes as before they existed
+        rs.pop("certificate", None)
     payload = {
         "greencert": 1,
         "category": category.model_dump(mode="json", by_alias=True),
-        "ruleset": ruleset.model_dump(mode="json", by_alias=True),
+        "ruleset": rs,
         "overlays": list(overlays),
     }
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -395,6 +395,9 @@ class RuleSet(_Strict):
     labels: tuple[Label, ...]
     default_scope: tuple[str, ...] | None = None
     notes: str | None = None
+    # the schedule of its certificates (a setting left out keeps the scheme's; an overlay may set one); declared
+    # after CertificatePolicy, hence the string annotation (resolved by model_rebuild below)
+    certificate: CertificatePolicy | None = None
 
 
 class Period(_Strict):
@@ -421,11 +424,13 @@ class Measure(_Strict):
 
 
 class Setting(_Strict):
-    """A number of the scheme with its unit and where it comes from (`default`: a labelled, overridable default)."""
+    """A number of the scheme with its unit and where it comes from (`default`: a labelled, overridable default).
+    `overlay`: in a rule set's `certificate` settings, the id of the overlay that set it (written by the merge)."""
 
     value: int
     unit: Literal["days", "months", "years"]
     provenance: Provenance
+    overlay: str | None = None
 
 
 class CertificatePolicy(_Strict):
@@ -451,3 +456,6 @@ class Scheme(_Strict):
 class SchemeFile(_Strict):
     format: Literal["greencert/scheme@1"]
     scheme: Scheme
+
+
+RuleSet.model_rebuild()

@@ -92,3 +92,14 @@ Feature: A certificate's life (证书) — issue, surveillance, suspension, rest
     When the certificate is cancelled on 2023-06-01 because "the holder asked"
     Then the certificate is cancelled on 2023-06-01
     And the certificate is suspended on 2023-05-31
+
+  Scenario: A certification body's overlay sets the schedule of its rule set; the validity stays the Measures'
+    Given the overlay examples/overlays/certificate_schedule
+    When the application is evaluated on 2022-03-01
+    And a certificate is issued on 2022-03-10
+    Then on 2022-03-10 the certificate's surveillance interval is 12 months set by the overlay example_cb/textiles_schedule
+    And on 2022-03-10 the certificate's suspension period is 90 days set by the overlay example_cb/textiles_schedule
+    And on 2022-03-10 the certificate's validity is 5 years set by the catalogue
+    And on 2023-01-01 the certificate's surveillance is due on 2023-03-10
+    When the certificate is suspended on 2023-05-01 because "a verified complaint"
+    Then the suspension deadline is 2023-07-30 and is missed on 2023-07-31

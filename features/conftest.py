@@ -1166,8 +1166,9 @@ def _schedule(ctx: Context, setting: str, period: str) -> None:
 
 @step("when", "a certificate is issued on {date:date}", "the certification body issues a certificate on {date:date}")
 def _issue(ctx: Context, date: str) -> None:
-    run = _run(ctx)
-    _move(ctx, certificates.Event("issued", parse_date(date), decision=_facts(ctx), schedule=run.schedule))
+    facts = _facts(ctx)
+    _move(ctx, certificates.Event("issued", parse_date(date), decision=facts,
+                                  schedule=_certificate_schedule(ctx, facts)))  # (defined at the end of the file)
 
 
 @step("when", "surveillance is recorded on {date:date}[ with the deadline {deadline:date}]")
@@ -1206,7 +1207,9 @@ def _reduce(ctx: Context, date: str, models: str) -> None:
 
 @step("when", "the certificate is converted on {date:date}")
 def _convert(ctx: Context, date: str) -> None:
-    _move(ctx, certificates.Event("converted", parse_date(date), decision=_facts(ctx)))
+    facts = _facts(ctx)
+    _move(ctx, certificates.Event("converted", parse_date(date), decision=facts,
+                                  schedule=_certificate_schedule(ctx, facts)))
 
 
 @step("when", "the certificate's expiry is recorded on {date:date}")
@@ -1396,3 +1399,57 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             repo_or_error.close()
     _repositories.clear()
     _loaded.clear()
+
+
+# ================================================================================================================
+# Certificates: the schedule of the decision's rule set (its own settings, the overlays of the scenario), added by
+# the certificate-schedule work (docs/certificates.md, "The schedule"). Kept apart from the certificate steps above
+# so that it moves as one block; `_issue` and `_convert` above call `_certificate_schedule`.
+# ================================================================================================================
+
+def _certificate_schedule(ctx: Context, facts: certificates.DecisionFacts) -> certificates.Schedule:
+    """The schedule a certificate resting on `facts` lives by, as the service resolves it: the scheme's settings,
+    the rule set's (with the scenario's overlays), the settings `Given the certificate schedule sets …` made (the
+    service's settings of a certification body)."""
+    run = _run(ctx)
+    repo = _repository(ctx.overlays)
+    scheme = repo.scheme.certificate if repo.scheme else None
+    base = certificates.schedule_from_policy(scheme)
+    service = {name: p for name in certificates.SCHEDULE_SETTINGS
+               if (p := getattr(run.schedule, name)) is not None and p != getattr(base, name)}
+    ruleset = repo.rulesets.get(facts.ruleset_id)
+    return certificates.resolve_schedule(scheme, ruleset.certificate if ruleset else None, service)
+
+
+_SET_BY_WORDS = {"the catalogue": "catalogue", "the rule set": "ruleset", "the service": "service",
+                 "the certification body": "service"}
+
+
+@step("then", "on {date:date} the certificate's {setting:text} is {period:text} set by {who:text}")
+def _schedule_setting(ctx: Context, date: str, setting: str, period: str, who: str) -> None:
+    """`Then on 2022-03-10 the certificate's surveillance interval is 12 months set by the overlay cb/x`, or
+    `… validity is 5 years set by the catalogue` (the rule set, the service, the certification body)."""
+    name = _SCHEDULE_NAMES.get(" ".join(unquote(setting).lower().split()))
+    if name is None:
+        raise StepFailure("bdd_reference_error", f"unknown schedule setting `{setting}`",
+                          hint=did_you_mean(unquote(setting), _SCHEDULE_NAMES))
+    facts = _status(ctx, date).facts
+    value = getattr(facts.schedule, name) if facts is not None else None
+    if value is None:
+        raise StepFailure("bdd_expectation_failed", f"the certificate's {unquote(setting)} on {date}: expected "
+                          f"`{unquote(period)}`, it is not set")
+    _expect(value.text(), " ".join(unquote(period).split()), f"the certificate's {unquote(setting)} on {date}")
+    words = " ".join(unquote(who).split())
+    actual = f"the overlay {value.overlay}" if value.set_by == "overlay" else next(
+        (w for w, k in _SET_BY_WORDS.items() if k == value.set_by), str(value.set_by))
+    expected = words if words.startswith("the overlay ") else next(
+        (w for w, k in _SET_BY_WORDS.items() if k == _SET_BY_WORDS.get(words)), words)
+    _expect(actual, expected, f"who set the certificate's {unquote(setting)}",
+            f"{value.provenance}" + (f": {value.source}" if value.source else ""))
+
+
+@step("then", "on {date:date} the certificate's surveillance is due on {due:date}")
+def _surveillance_due(ctx: Context, date: str, due: str) -> None:
+    status = _status(ctx, date)
+    _expect(str(status.surveillance_due), str(parse_date(due)), f"the certificate's surveillance due date on {date}",
+            "; ".join(status.notes) or None)

@@ -112,13 +112,13 @@ def due(services: ServicesDep, principal: CertificationBody, today: TodayDep, se
     day = as_of or today
     rows = certs.due_list(services.db, principal, day, within_days, certs.edition_ends(services, principal))
     schedule = certs.schedule_for(services, principal, settings)
-    not_set = [name for name, value in schedule.to_dict().items() if value is None]
+    by_ruleset = certs.schedules_by_ruleset(services, principal, settings)
     return {"as_of": day, "within_days": within_days,
             "items": [{"number": x.record.number, "kind": d.kind, "due": d.due, "detail": d.detail,
                        "state": s.state, "holder_name": x.record.holder_name} for x, s, d in rows],
             "schedule": schedule.to_dict(),
-            "notes": [f"`{name}` is not set (no source gives it): set GREENCERT_CERTIFICATE_{name.upper()} to derive "
-                      "what depends on it for new certificates" for name in not_set]}
+            "schedules": {rid: sched.to_dict() for rid, sched in by_ruleset.items()},
+            "notes": certs.schedule_notes(schedule, by_ruleset)}
 
 
 @router.get("/{number}", response_model=CertificateOut, responses=responses(404, 422),
@@ -134,12 +134,12 @@ def get_certificate(number: Number, services: ServicesDep, principal: Certificat
                         **responses(*BODY, 404, 422, 503)},
              summary="Record an event of one of your certificates (append-only)")
 def record_event(number: Number, payload: EventIn, response: Response, services: ServicesDep,
-                 principal: CertificationBody, today: TodayDep, idempotency_key: IdempotencyKey = None
-                 ) -> dict[str, Any]:
+                 principal: CertificationBody, today: TodayDep, settings: CertificateSettingsDep,
+                 idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     req = certs.EventRequest(payload.kind, payload.on, payload.reason, payload.evaluation_id, payload.deadline,
                              tuple(payload.models), tuple(payload.units))
     loaded, row, replayed = certs.record_event(services, principal, number, req, today=today,
-                                               idempotency_key=idempotency_key)
+                                               idempotency_key=idempotency_key, settings=settings)
     if replayed:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"

@@ -48,3 +48,40 @@ def test_a_certificate_from_the_shell(tmp_path: Path, capsys: pytest.CaptureFixt
         assert capsys.readouterr().out.startswith(f"{number}: valid on 2026-12-01")
         assert main(["certificates", "list", "--database-url", url]) == 2
         assert "unauthenticated" in capsys.readouterr().err
+
+
+def test_the_overlay_schedule_from_the_shell(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    overlays = tmp_path / "overlays"
+    overlays.mkdir()
+    # not a claim about any rule: a period standing in for a certification body's own procedure
+    (overlays / "schedule.yaml").write_text(
+        "format: greencert/overlay@1\nid: cqc/coatings_schedule\ntarget: coatings/GB-T-35602-2017\n"
+        "source: illustrative value for the test, not from any rule\n"
+        "certificate:\n  surveillance_interval: {value: 12, unit: months, provenance: {status: default}}\n",
+        encoding="utf-8")
+    monkeypatch.setenv("GREENCERT_OVERLAY_DIRS", str(overlays))
+    monkeypatch.setenv("GREENCERT_OVERLAY_ORGANISATION", "CQC")
+    with database_url_for("sqlite", tmp_path) as url:
+        assert main(["keys", "create", "--org", "CQC", "--role", "certification_body", "--database-url", url,
+                     "--format", "json"]) == 0
+        token = json.loads(capsys.readouterr().out)["token"]
+        settings = Settings(database_url=url, overlay_dirs=[overlays], overlay_organisation="CQC")
+        with TestClient(create_app(settings)) as client:
+            h = {"Authorization": f"Bearer {token}"}
+            granted = client.post("/v1/evaluations?as_of=2026-11-01", json=APPLICATION, headers=h).json()["id"]
+        base = ["--database-url", url, "--key", token]
+        assert main(["certificates", "issue", granted, "--holder", "acme", "--on", "2026-11-05", *base,
+                     "--format", "json"]) == 0
+        issued = json.loads(capsys.readouterr().out)
+        assert issued["events"][0]["schedule"]["surveillance_interval"]["overlay"] == "cqc/coatings_schedule"
+        assert main(["certificates", "due", "--as-of", "2027-10-20", *base]) == 0
+        out = capsys.readouterr().out
+        assert f"2027-11-05  surveillance_due     {issued['number']}" in out
+        assert ("schedule of `coatings/GB-T-35602-2017`: validity 5 years (secondary, catalogue); "
+                "surveillance_interval 12 months (default, overlay `cqc/coatings_schedule`)") in out
+        assert main(["certificates", "due", "--as-of", "2027-11-06", "--within-days", "0", *base,
+                     "--format", "json"]) == 0
+        answer = json.loads(capsys.readouterr().out)
+        assert [(i["kind"], i["due"]) for i in answer["items"]] == [("surveillance_overdue", "2027-11-05")]
+        assert answer["schedules"]["coatings/GB-T-35602-2017"]["surveillance_interval"]["set_by"] == "overlay"

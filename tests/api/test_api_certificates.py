@@ -209,7 +209,8 @@ def test_the_schedule_settings_of_the_body(app: FastAPI, client: TestClient, org
         schedule = cert["events"][0]["schedule"]
         assert schedule["surveillance_interval"] == {
             "value": 12, "unit": "months", "provenance": "default",
-            "source": "set by the certification body (GREENCERT_CERTIFICATE_SURVEILLANCE_INTERVAL)"}
+            "source": "set by the certification body (GREENCERT_CERTIFICATE_SURVEILLANCE_INTERVAL)",
+            "set_by": "service"}
         assert cert["status"]["surveillance_due"] == "2027-11-05"
         r = event(client, org, cert["number"], kind="suspended", on="2027-01-10", reason="x")
         assert r.status_code == 201 and r.json()["event"]["deadline"] is None
