@@ -161,9 +161,24 @@ def search(db: Database, q: RegistryQuery, *, limit: int, offset: int = 0, after
     return [orjson.loads(b) for b in bodies], has_more
 
 
+_BODY_SQL = ("SELECT body FROM certificate_public_states WHERE certificate_number = {n} AND from_on <= {d} "
+             "AND (until_on IS NULL OR until_on > {d})")
+_BODY_BY_DIALECT = {"sqlite": _BODY_SQL.format(n=":n", d=":d"), "postgresql": _BODY_SQL.format(n="%(n)s", d="%(d)s")}
+
+
 def public_body(db: Database, number: str, day: dt.date) -> bytes | None:
     """The public view of certificate `number` on `day` as JSON, from the read model: one indexed query.
-    None when the read model has nothing for that day (no such certificate, or a day before its first event)."""
+    None when the read model has nothing for that day (no such certificate, or a day before its first event).
+    The statement is the driver's own text (the hot path of the public check: building and compiling the
+    SQLAlchemy expression took a quarter of the request, measured with py-spy)."""
+    sql = _BODY_BY_DIALECT.get(db.dialect)
+    if sql is not None:  # SQLite keeps dates as ISO text (SQLAlchemy's Date), PostgreSQL as dates
+        try:
+            body = db.driver_scalar(sql, {"n": number, "d": day.isoformat() if db.dialect == "sqlite" else day})
+        except Exception:  # noqa: BLE001 - a driver error: asked again below, where it is answered as any other
+            pass
+        else:
+            return None if body is None else with_day(body, day)
     with db.lookup() as conn:
         body = conn.execute(select(_STATES.body).where(_STATES.certificate_number == number, *_on(day))).scalar()
     return None if body is None else with_day(body, day)
