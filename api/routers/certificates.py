@@ -12,6 +12,7 @@ from .. import certificates as certs
 from .. import registry
 from ..certificate_schemas import CertificateOut, CertificatePage, DueList, EventRecorded, PublicCertificate
 from ..deps import CertificationBody, IdempotencyKey, ServicesDep, TodayDep, require
+from ..errors import ApiError
 from ..keys import Principal
 from ..schemas import IsoDate
 from .common import BODY, responses
@@ -172,6 +173,9 @@ async def public_certificate(number: Number, services: ServicesDep, today: Today
     # The read path of the public check (api.read_model): one indexed query answered with the stored JSON,
     # on the event loop (a thread-pool hop and the ORM cost more than the query: docs/registry.md). A day the
     # read model has no row for (before the first event, or no such certificate) is derived from the log.
+    if "\x00" in number:  # no number holds one, and PostgreSQL refuses it in text (api.errors.BodyLimitMiddleware)
+        raise ApiError.one(422, "request_validation_error", "the URL contains a NUL character",
+                           hint="remove `%00` from the path and query")
     day = as_of or today
     body = registry.public_body(services.db, number, day)
     if body is not None:

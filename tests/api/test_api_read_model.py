@@ -233,3 +233,32 @@ def test_the_next_read_sees_an_appended_event_in_another_app(app: FastAPI, clien
         assert public("2027-01-09")["state"] == "valid"  # the days before keep their state
         assert public("2027-01-15")["state"] == "suspended"
         assert public("2027-02-15")["state"] == "valid"
+
+
+def test_the_short_path_answers_as_the_route(app: FastAPI, client: TestClient, org: Org) -> None:
+    """api.public_reads answers what the route would, and leaves to the route what it cannot answer the same."""
+    from api import certificates as certs
+    from api.db import Database as Db
+
+    r = client.post("/v1/evaluations?as_of=2026-11-01", json=APPLICATION, headers=org.headers("certification_body"))
+    r = client.post("/v1/certificates", json={"evaluation_id": r.json()["id"], "holder": org.name,
+                                              "issued_on": "2026-11-05"}, headers=org.headers("certification_body"))
+    number = r.json()["number"]
+    db: Db = app.state.services.db
+    for query in ("?as_of=2026-12-01", "", "?as_of=2040-01-01"):
+        got = client.get(f"/v1/public/certificates/{number}{query}")
+        day = dt.date.fromisoformat(query[7:]) if query else D(2026, 11, 1)  # the tests' clock (api_support.TODAY)
+        want = certs.public_view(certs.get_certificate(db, None, number), day)
+        assert got.status_code == 200 and got.headers["content-type"] == "application/json"
+        assert got.json() == orjson.loads(orjson.dumps(want))
+        assert registry_hit(db, number, day) == (day >= D(2026, 11, 5))
+    # the route's own answers: refusals and what the read model does not hold
+    assert client.get(f"/v1/public/certificates/{number}?as_of=2026-13-01").status_code == 422
+    assert client.get(f"/v1/public/certificates/{number}?as_of=2026-12-01&x=1").status_code == 200
+    assert client.get("/v1/public/certificates/NOPE-1?as_of=2026-12-01").status_code == 404
+    assert client.get(f"/v1/public/certificates/{number}%00?as_of=2026-12-01").status_code == 422
+    assert client.get(f"/v1/public/certificates/{'A' * 61}").status_code == 422
+
+
+def registry_hit(db: Database, number: str, day: dt.date) -> bool:
+    return reg.public_body(db, number, day) is not None
