@@ -36,7 +36,7 @@ from .db import Database, DecisionRecord, utcnow
 from .errors import ApiError, not_found
 from .keys import Principal
 
-__all__ = ["RegistryQuery", "search", "search_bodies", "public_body", "with_day", "coverage",
+__all__ = ["RegistryQuery", "search", "search_bodies", "public_body", "with_day", "coverage", "coverage_bodies",
            "CSV_COLUMNS", "csv_rows", "make_draw", "reproduce_draw",
            "get_draw", "draw_view", "record_check", "WINDOW", "draw_seed_rng", "sample", "MAX_DRAW"]
 
@@ -184,9 +184,9 @@ def public_body(db: Database, number: str, day: dt.date) -> bytes | None:
     return None if body is None else with_day(body, day)
 
 
-def coverage(db: Database, model: str, day: dt.date) -> list[dict[str, Any]]:
-    """The public views of the certificates valid on `day` whose scope holds the model `model` (issued for it,
-    or extended to it)."""
+def coverage_bodies(db: Database, model: str, day: dt.date) -> list[bytes]:
+    """The public views (JSON) of the certificates valid on `day` whose scope holds the model `model` (issued
+    for it, or extended to it), by number."""
     by_issue = select(CertificateRecord.number).join(
         DecisionRecord, DecisionRecord.id == CertificateRecord.evaluation_id).where(
         DecisionRecord.product_model == model)
@@ -194,12 +194,17 @@ def coverage(db: Database, model: str, day: dt.date) -> list[dict[str, Any]]:
         DecisionRecord, DecisionRecord.id == CertificateEventRecord.evaluation_id).where(
         DecisionRecord.product_model == model)
     with db.lookup() as conn:
-        bodies = list(conn.execute(select(_STATES.body).where(
+        stored = list(conn.execute(select(_STATES.body).where(
             _STATES.valid.is_(True), *_on(day),
             or_(_STATES.certificate_number.in_(by_issue), _STATES.certificate_number.in_(by_event)))
             .order_by(_STATES.certificate_number)).scalars())
-    views = [orjson.loads(with_day(b, day)) for b in bodies]
-    return [v for v in views if model in v["models"]]
+    bodies = [with_day(b, day) for b in stored]
+    return [b for b in bodies if model in orjson.loads(b)["models"]]  # a scope reduction may have removed it
+
+
+def coverage(db: Database, model: str, day: dt.date) -> list[dict[str, Any]]:
+    """`coverage_bodies`, the views as dicts."""
+    return [orjson.loads(b) for b in coverage_bodies(db, model, day)]
 
 
 CSV_COLUMNS = ("number", "state", "category", "edition", "standard", "label_kind", "labels", "attributes",
