@@ -224,7 +224,7 @@ class _DriverReader:
         self._local = threading.local()
 
     def _connection(self) -> Any:
-        conn = getattr(self._local, "conn", None)
+        conn: Any = getattr(self._local, "conn", None)
         if conn is None:
             fairy = self._engine.raw_connection()
             fairy.detach()

@@ -261,6 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--compare-src", type=Path, help="another checkout (e.g. `git archive main`) served the same way "
                    "in the same run, on --compare-database-url")
     p.add_argument("--compare-database-url")
+    p.add_argument("--compare-note", default="", help="what the compared checkout is, for the report")
     p.add_argument("--impact-only", action="store_true")
     p.add_argument("--load-only", action="store_true")
     p.add_argument("--json-out", type=Path, help="write the figures here (benchmarks/registry.json is what "
@@ -280,6 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps({k: v for k, v in result["impact"].items() if k != "categories"}), flush=True)
     if not args.impact_only:
         compare = (args.compare_src, args.compare_database_url or args.database_url) if args.compare_src else None
+        if args.compare_note:
+            result["compare_note"] = args.compare_note
         result["load"] = load(args.database_url, args.concurrency, args.requests, args.as_of,
                               server_workers=args.server_workers, seconds=args.seconds, compare=compare)
     if args.json_out and args.load_only and args.json_out.exists():
@@ -287,6 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         kept = json.loads(args.json_out.read_text(encoding="utf-8"))
         backend = args.database_url.split(":", 1)[0]
         kept["load"] = [r for r in kept.get("load", []) if r.get("backend") != backend] + result["load"]
+        if args.compare_note:
+            kept["compare_note"] = args.compare_note
         result = kept
     if args.json_out:
         args.json_out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
