@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shlex
 import subprocess
 import sys
@@ -609,8 +610,10 @@ def _registry_load(load: list[dict[str, Any]], reg: dict[str, Any]) -> list[str]
            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in load:
         of_health = f"{r['of_health']:.2f}" if r.get("of_health") is not None else "–"
+        timed_out = re.search(r"timeout (\d+)", r.get("socket_errors") or "")
+        late = f" (+{timed_out.group(1)} over wrk's 2 s timeout)" if timed_out and timed_out.group(1) != "0" else ""
         out.append(f"| {r['backend']} | {r['server']} | {r['endpoint']} | {r['registry']:,} | {r['rps']:,.0f} | "
-                   f"{of_health} | {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r.get('non_2xx', 0)} | "
+                   f"{of_health} | {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r.get('non_2xx', 0)}{late} | "
                    f"{r.get('client_cpu_share', 0):.0%} |")
     out.append("")
     for backend in sorted({r["backend"] for r in load}):
