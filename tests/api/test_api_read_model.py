@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from api_support import Org
+from api_support import Org, database_url_for
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -34,6 +35,7 @@ from engine.certificates import (
     check,
     status_as_of,
 )
+from engine.loader import PROJECT_ROOT
 
 D = dt.date
 CERT = {"number": "T-000001", "organisation": "body", "holder_name": "Holder Co.", "manufacturer": "Maker Co.",
@@ -262,3 +264,58 @@ def test_the_short_path_answers_as_the_route(app: FastAPI, client: TestClient, o
 
 def registry_hit(db: Database, number: str, day: dt.date) -> bool:
     return reg.public_body(db, number, day) is not None
+
+
+def test_two_server_processes_read_each_event_at_once(backend: str, tmp_path: Path) -> None:
+    """Two `greencert serve` processes on one database: each event appended through one is answered at once by
+    the other's public check (its short path: the read model) and registry page."""
+    import os
+
+    import httpx
+
+    from api.db import Database as Db
+    from api.keys import create_key
+    from api.migrate import upgrade
+    from scripts.served import Served
+
+    with database_url_for(backend, tmp_path) as url:
+        db = Db(url)
+        upgrade(db.engine)
+        token = create_key(db, "two-servers", "certification_body", "test").token
+        db.dispose()
+        env = {**os.environ, "GREENCERT_DATABASE_URL": url, "GREENCERT_RATE_LIMIT": "0",
+               "GREENCERT_PURE_PYTHON": "1", "PYTHONPATH": str(PROJECT_ROOT)}
+        writer, reader = Served(1, env, tmp_path / "a.log"), Served(1, env, tmp_path / "b.log")
+        writer.start()
+        reader.start()
+        try:
+            auth = {"Authorization": f"Bearer {token}"}
+            with httpx.Client(base_url=writer.base, headers=auth, timeout=60) as w, \
+                    httpx.Client(base_url=reader.base, timeout=60) as r:
+                ev = w.post("/v1/evaluations?as_of=2026-11-01", json=APPLICATION)
+                assert ev.status_code == 201, ev.text
+                cert = w.post("/v1/certificates", json={"evaluation_id": ev.json()["id"], "holder": "two-servers",
+                                                        "issued_on": "2026-11-05", "region": "two-servers"})
+                assert cert.status_code == 201, cert.text
+                number = cert.json()["number"]
+
+                def state(day: str) -> str:
+                    got = r.get(f"/v1/public/certificates/{number}?as_of={day}")
+                    assert got.status_code == 200, got.text
+                    value: str = got.json()["state"]
+                    return value
+
+                assert state("2027-01-10") == "valid"
+                for kind, on, want in (("suspended", "2027-01-10", "suspended"), ("cancelled", "2027-02-01",
+                                                                                   "cancelled")):
+                    body = {"kind": kind, "on": on, "reason": "test", **({"deadline": "2027-04-10"}
+                                                                           if kind == "suspended" else {})}
+                    done = w.post(f"/v1/certificates/{number}/events", json=body)
+                    assert done.status_code == 201, done.text
+                    assert state(on) == want  # the very next read, in the other process
+                    page = r.get(f"/v1/public/registry?as_of={on}&region=two-servers").json()
+                    assert page["items"] == []
+                assert state("2027-01-09") == "valid"
+        finally:
+            writer.stop()
+            reader.stop()
