@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from engine.schema_check import load_schema
+from engine import load_schema
 
 from . import web
 from .db import Database
@@ -20,7 +20,7 @@ from .middleware import BodyDeadlineMiddleware, InternalErrorMiddleware
 from .migrate import upgrade
 from .public_reads import PublicCheckFastPath
 from .ratelimit import FailedAuthLimiter
-from .routers import catalogue, certificates, evaluations, health, keys, registry, rulesets, self_checks
+from .routers import catalogue, certificates, evaluations, health, keys, operators, registry, rulesets, self_checks
 from .routers.common import batch_components
 from .schemas import APPLICATION_MARKER, APPLICATION_REF
 from .service import Services, load_overlaid, load_repository
@@ -128,7 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(InternalErrorMiddleware)  # it answers what the others raise
     # the public check's short path (api.public_reads) before all of it: what it cannot answer goes on
     app.add_middleware(PublicCheckFastPath, fastapi_app=app)
-    for module in (catalogue, evaluations, self_checks, rulesets, keys, health, web, web_docs):
+    for module in (catalogue, operators, evaluations, self_checks, rulesets, keys, health, web, web_docs):
         app.include_router(module.router)
     app.include_router(certificates.router)
     app.include_router(certificates.public_router)
