@@ -18,6 +18,7 @@ from .db import Database
 from .errors import BodyLimitMiddleware, install_error_handlers
 from .middleware import BodyDeadlineMiddleware, InternalErrorMiddleware
 from .migrate import upgrade
+from .public_reads import PublicCheckFastPath
 from .ratelimit import FailedAuthLimiter
 from .routers import catalogue, certificates, evaluations, health, keys, operators, registry, rulesets, self_checks
 from .routers.common import batch_components
@@ -124,7 +125,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyDeadlineMiddleware, seconds=settings.body_timeout_seconds)
-    app.add_middleware(InternalErrorMiddleware)  # the outermost of ours: it answers what the others raise
+    app.add_middleware(InternalErrorMiddleware)  # it answers what the others raise
+    # the public check's short path (api.public_reads) before all of it: what it cannot answer goes on
+    app.add_middleware(PublicCheckFastPath, fastapi_app=app)
     for module in (catalogue, operators, evaluations, self_checks, rulesets, keys, health, web, web_docs):
         app.include_router(module.router)
     app.include_router(certificates.router)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base, UtcDateTime
 
-__all__ = ["CertificateCounter", "CertificateRecord", "CertificateEventRecord", "DrawRecord"]
+__all__ = ["CertificateCounter", "CertificateRecord", "CertificateEventRecord", "DrawRecord", "CertificatePublicState"]
 
 
 class CertificateCounter(Base):
@@ -104,3 +104,25 @@ class DrawRecord(Base):
     organisation: Mapped[str] = mapped_column(String(200))
     api_key_id: Mapped[str] = mapped_column(String(40), ForeignKey("api_keys.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class CertificatePublicState(Base):
+    """The public read model (api.read_model, migration 0004): a certificate's public view from `from_on` until
+    `until_on` (exclusive; NULL: no end), derived from its log and rewritten in the transaction of each of its
+    events. Not append-only: derived data, rebuilt from the logs at will."""
+
+    __tablename__ = "certificate_public_states"
+
+    certificate_number: Mapped[str] = mapped_column(String(60), ForeignKey("certificates.number"), primary_key=True)
+    from_on: Mapped[dt.date] = mapped_column(Date(), primary_key=True)
+    until_on: Mapped[dt.date | None] = mapped_column(Date())
+    state: Mapped[str] = mapped_column(String(32))
+    valid: Mapped[bool] = mapped_column(Boolean())
+    category: Mapped[str | None] = mapped_column(String(100))
+    label_kind: Mapped[str | None] = mapped_column(String(16))
+    attributes: Mapped[str] = mapped_column(String(1000))  # `|id|attribute|…|` of the labels
+    body: Mapped[str] = mapped_column(Text())  # the public view as JSON, without `as_of`
+
+    __table_args__ = (
+        Index("ix_certificate_public_states_category_number", "category", "certificate_number"),
+    )

@@ -42,6 +42,7 @@ from engine.certificates import (
     status_as_of,
 )
 
+from . import read_model
 from .certificate_tables import CertificateCounter, CertificateEventRecord, CertificateRecord
 from .db import Database, utcnow
 from .errors import ApiError, not_found
@@ -247,6 +248,7 @@ def issue(services: Services, principal: Principal, req: IssueRequest, *, today:
         session.execute(insert(_CERTIFICATES), [cert])
         ev = _event_values(number, 1, event, principal, now, None, None)
         session.execute(insert(_EVENTS), [ev])
+        read_model.refresh(session, cert, [event])  # read model (api.read_model): same transaction as the event
         return CertificateRecord(**cert), CertificateEventRecord(**ev)
 
     try:
@@ -302,7 +304,7 @@ def record_event(services: Services, principal: Principal, number: str, req: Eve
         found = _replay_event(services.db, principal, idempotency_key, request_hash)
         if found is not None:
             return (*found, True)
-    get_certificate(services.db, principal, number, manage=True)  # 404 unless the body's own
+    owned = get_certificate(services.db, principal, number, manage=True)  # 404 unless the body's own
     facts = None
     if req.evaluation_id is not None:
         rec = get_record(services.db, principal, req.evaluation_id, binding=True)
@@ -325,6 +327,8 @@ def record_event(services: Services, principal: Principal, number: str, req: Eve
         values = _event_values(number, len(rows) + 1, event, principal, utcnow(), idempotency_key, request_hash,
                                facts.ruleset_version if facts is not None else None)
         session.execute(insert(_EVENTS), [values])
+        # read model (api.read_model): rewritten in the transaction that appends the event
+        read_model.refresh(session, _public_columns(owned.record), [*log, event])
         return CertificateEventRecord(**values)
 
     for _ in range(MAX_RETRIES):
@@ -461,17 +465,12 @@ def certificate_view(loaded: Loaded, day: dt.date, *, events: bool = True) -> di
     return view
 
 
+def _public_columns(c: CertificateRecord) -> dict[str, Any]:
+    return {name: getattr(c, name) for name in read_model.CERTIFICATE_FIELDS}
+
+
 def public_view(loaded: Loaded, day: dt.date) -> dict[str, Any]:
-    """What anyone may read: no test values, no application, no evaluation ids, no reasons."""
-    c = loaded.record
-    s = loaded.status(day).to_dict()
-    return {"number": c.number, "as_of": s["as_of"], "state": s["state"], "valid": s["valid"], "since": s["since"],
-            "issued_by": c.organisation, "holder_name": c.holder_name, "manufacturer": c.manufacturer,
-            "production_sites": list(c.production_sites or ()), "category": c.category, "region": c.region,
-            "models": s["models"],
-            "certification_units": s["certification_units"], "edition": s["edition"], "standard": s["standard"],
-            "label_kind": s["label_kind"],
-            "labels": [{k: lab[k] for k in ("id", "kind", "name_zh", "name_en", "attribute", "grade")}
-                       for lab in s["labels"]],
-            "issued_on": s["issued_on"], "valid_until": s["valid_until"]}
+    """What anyone may read: no test values, no application, no evaluation ids, no reasons (derived from the
+    log; api.read_model keeps the same per interval of days)."""
+    return read_model.public_fields(_public_columns(loaded.record), loaded.status(day))
 

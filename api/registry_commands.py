@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import sys
 
-from . import certificates as certs
 from . import registry
 
 __all__ = ["cmd_registry"]
@@ -23,14 +22,12 @@ def cmd_registry(args: argparse.Namespace) -> int:
     upgrade(db.engine)
     day = args.as_of or dt.date.today()
     if args.model is not None:
-        found = registry.coverage(db, args.model, day)
-        views = [certs.public_view(x, day) for x in found]
+        views = registry.coverage(db, args.model, day)
         has_more = False
     else:
         q = registry.RegistryQuery(day, args.category, args.label_kind, args.attribute, args.holder, args.region,
                                    args.issued_by)
-        page, has_more = registry.search(db, q, limit=args.limit, offset=args.offset)
-        views = [certs.public_view(x, day) for x in page]
+        views, has_more = registry.search(db, q, limit=args.limit, offset=args.offset)
     if args.format == "json":
         out = {"as_of": day, "items": views, "has_more": has_more}
         if args.model is not None:

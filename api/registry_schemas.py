@@ -46,6 +46,7 @@ class RegistryPage(_Out):
     offset: int
     has_more: bool
     next_offset: int | None
+    next_after: str | None = None  # the number to pass as `after` for the next page (keyset)
 
 
 class Coverage(_Out):

@@ -9,10 +9,13 @@ processes started once beforehand, its start time printed apart, as a service wo
 re-evaluating every valid certificate's application under the category's newest edition in worker processes,
 classifying) is timed, then, in the same run, the same applications under the same edition evaluated in this
 process by `engine.evaluator.evaluate_batch` (intake and rule-set selection included, as the workers do), and
-the ratio printed. Load: `greencert serve` (one worker) on the database; C clients (httpx, one keep-alive
-connection each, a closed loop) send GET /v1/public/certificates/{number} (verification),
-/v1/public/registry?category=&limit=20 (procurement) and /v1/public/coverage?model= (coverage); requests/s
-and latency percentiles. The client runs on the same 2-core machine as the server and takes CPU from it.
+the ratio printed. Load: `greencert serve --workers W` (default 2) on the database; `wrk` (C, one thread, C
+keep-alive connections; its own CPU share is printed: it runs on the same 2-core machine and takes CPU from the
+server) sends GET /v1/health (the bare stack: the machine's speed in this run), /v1/public/certificates/{number}
+(verification), /v1/public/registry?category=&limit=20&offset= (procurement) and /v1/public/coverage?model=
+(coverage); requests/s, p50, p99, and the ratio to /v1/health on the same server. Without wrk, a closed loop of
+httpx clients in this process. `--compare-src` serves another checkout (e.g. main's, from `git archive`) the
+same way in the same run, on its own copy of the registry (`--compare-database-url`; its schema may be older).
 """
 
 from __future__ import annotations
@@ -114,12 +117,78 @@ async def _load(base: str, paths: list[str], concurrency: int, requests: int) ->
             "statuses": statuses}
 
 
-def load(database_url: str, concurrency: int, requests: int, day: dt.date) -> list[dict[str, Any]]:
+_WRK_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def _wrk(base: str, paths: list[str], concurrency: int, seconds: float, tmp: Path) -> dict[str, Any]:
+    """`wrk` (C, one thread) over the paths in turn: requests/s, p50/p99, non-2xx answers, and wrk's own CPU
+    share of the wall time (what the load generator takes from the 2 cores the server has)."""
+    import re
+    import resource
+    import subprocess
+
+    script = tmp / "paths.lua"
+    table = ",".join(json.dumps(p) for p in paths)
+    script.write_text("local paths = {" + table + "}\nlocal i = 0\nrequest = function()\n  i = i + 1\n"
+                      "  return wrk.format('GET', paths[(i % #paths) + 1])\nend\n", encoding="utf-8")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    out = subprocess.run(["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "--latency", "-s", str(script), base],
+                         capture_output=True, text=True, check=True).stdout
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+    def pct(label: str) -> float:
+        m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        return round(float(m.group(1)) * _WRK_UNITS[m.group(2)], 1) if m else float("nan")
+
+    done = re.search(r"(\d+) requests in", out)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {"requests": int(done.group(1)) if done else 0, "rps": float(rps.group(1)) if rps else 0.0,
+            "p50_ms": pct("50"), "p99_ms": pct("99"), "non_2xx": int(bad.group(1)) if bad else 0,
+            "socket_errors": errors.group(1) if errors else None, "client_cpu_share": round(cpu / wall, 3),
+            "tool": "wrk -t1"}
+
+
+def _serve(src: Path, env: dict[str, str], workers: int, log: Path) -> Any:
+    """`greencert serve` of the checkout `src` (this one, or another to compare with)."""
+    from scripts.served import Served
+
+    class _At(Served):
+        def start(self, timeout: float = 120) -> None:
+            import subprocess
+
+            with self.log.open("ab") as out:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-m", "engine.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                     "--workers", str(self.workers), "--log-level", "warning"],
+                    env={**self.env, "PYTHONPATH": str(src)}, cwd=src, stdout=out, stderr=subprocess.STDOUT,
+                    start_new_session=True)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                try:
+                    import httpx
+
+                    if httpx.get(self.base + "/v1/health", timeout=2).status_code == 200:
+                        return
+                except Exception:  # noqa: BLE001 - not up yet
+                    pass
+                time.sleep(0.5)
+            raise RuntimeError(f"the server of {src} did not start; see {log}")
+
+    return _At(workers, env, log)
+
+
+def _mixes(database_url: str, day: dt.date) -> tuple[int, dict[str, list[str]]]:
+    from urllib.parse import quote
+
     from sqlalchemy import select
 
     from api.certificate_tables import CertificateRecord
     from api.db import Database, DecisionRecord
-    from scripts.served import Served
 
     db = Database(database_url)
     with db.read() as session:
@@ -129,30 +198,53 @@ def load(database_url: str, concurrency: int, requests: int, day: dt.date) -> li
     db.engine.dispose()
     rng = random.Random(1)
     rng.shuffle(rows)
-    registry_size = len(rows)
     cats = sorted({c for _, c, _ in rows})
-    mixes = {
+    return len(rows), {
+        "health": ["/v1/health"],
         "verification": [f"/v1/public/certificates/{n}?as_of={day}" for n, _, _ in rows[:5000]],
         "procurement": [f"/v1/public/registry?category={c}&as_of={day}&limit=20&offset={20 * k}"
                         for k in range(5) for c in cats],
-        "coverage": [f"/v1/public/coverage?model={m}&as_of={day}" for _, _, m in rows[:5000]],
+        "coverage": [f"/v1/public/coverage?model={quote(m)}&as_of={day}" for _, _, m in rows[:5000]],
     }
+
+
+def load(database_url: str, concurrency: int, requests: int, day: dt.date, *, server_workers: int = 2,
+         seconds: float = 10.0, compare: tuple[Path, str] | None = None) -> list[dict[str, Any]]:
+    """Each endpoint mix under load, with /v1/health (the bare stack) measured on the same server in the same
+    run; with `compare` (another checkout and its database, e.g. main's), the same on that server, in turns."""
+    import shutil
+
+    registry_size, mixes = _mixes(database_url, day)
     env = {**os.environ, "GREENCERT_DATABASE_URL": database_url, "GREENCERT_PURE_PYTHON": "1",
            "PYTHONPATH": str(ROOT), "GREENCERT_RATE_LIMIT": "0"}
+    servers: list[tuple[str, Path, str]] = [("this", ROOT, database_url)]
+    if compare is not None:
+        servers.append(("compare", compare[0], compare[1]))
+    use_wrk = shutil.which("wrk") is not None
     out = []
     with tempfile.TemporaryDirectory() as tmp:
-        server = Served(1, env, Path(tmp) / "serve.log")
-        server.start()
-        try:
-            for name, paths in mixes.items():
-                asyncio.run(_load(server.base, paths, concurrency, min(200, requests)))  # warm-up, not counted
-                r = {"endpoint": name, "concurrency": concurrency, "registry": registry_size,
-                     "backend": database_url.split(":", 1)[0],
-                     **asyncio.run(_load(server.base, paths, concurrency, requests))}
-                print(json.dumps(r), flush=True)
-                out.append(r)
-        finally:
-            server.stop()
+        for label, src, url in servers:
+            server = _serve(src, {**env, "GREENCERT_DATABASE_URL": url}, server_workers, Path(tmp) / f"{label}.log")
+            server.start()
+            try:
+                health = None
+                for name, paths in mixes.items():
+                    if use_wrk:
+                        _wrk(server.base, paths, concurrency, 2, Path(tmp))  # warm-up, not counted
+                        figures = _wrk(server.base, paths, concurrency, seconds, Path(tmp))
+                    else:
+                        asyncio.run(_load(server.base, paths, concurrency, min(200, requests)))  # warm-up
+                        figures = {**asyncio.run(_load(server.base, paths, concurrency, requests)),
+                                   "tool": "httpx (same machine)"}
+                    if name == "health":
+                        health = figures["rps"]
+                    r = {"endpoint": name, "server": label, "source": str(src), "concurrency": concurrency,
+                         "registry": registry_size, "backend": url.split(":", 1)[0], "server_workers": server_workers,
+                         **figures, "of_health": round(figures["rps"] / health, 3) if health else None}
+                    print(json.dumps(r), flush=True)
+                    out.append(r)
+            finally:
+                server.stop()
     return out
 
 
@@ -163,7 +255,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2026, 12, 1))
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     p.add_argument("--concurrency", type=int, default=32)
-    p.add_argument("--requests", type=int, default=3000)
+    p.add_argument("--requests", type=int, default=3000, help="per endpoint, when wrk is not installed")
+    p.add_argument("--seconds", type=float, default=10.0, help="per endpoint, with wrk")
+    p.add_argument("--server-workers", type=int, default=2, help="`greencert serve --workers`")
+    p.add_argument("--compare-src", type=Path, help="another checkout (e.g. `git archive main`) served the same way "
+                   "in the same run, on --compare-database-url")
+    p.add_argument("--compare-database-url")
+    p.add_argument("--compare-note", default="", help="what the compared checkout is, for the report")
     p.add_argument("--impact-only", action="store_true")
     p.add_argument("--load-only", action="store_true")
     p.add_argument("--json-out", type=Path, help="write the figures here (benchmarks/registry.json is what "
@@ -182,7 +280,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                             "pool_start_s": rows[0]["pool_start_s"] if rows else None}
         print(json.dumps({k: v for k, v in result["impact"].items() if k != "categories"}), flush=True)
     if not args.impact_only:
-        result["load"] = load(args.database_url, args.concurrency, args.requests, args.as_of)
+        compare = (args.compare_src, args.compare_database_url or args.database_url) if args.compare_src else None
+        if args.compare_note:
+            result["compare_note"] = args.compare_note
+        result["load"] = load(args.database_url, args.concurrency, args.requests, args.as_of,
+                              server_workers=args.server_workers, seconds=args.seconds, compare=compare)
+    if args.json_out and args.load_only and args.json_out.exists():
+        # keep the other figures of the file; replace the load rows of this backend
+        kept = json.loads(args.json_out.read_text(encoding="utf-8"))
+        backend = args.database_url.split(":", 1)[0]
+        kept["load"] = [r for r in kept.get("load", []) if r.get("backend") != backend] + result["load"]
+        if args.compare_note:
+            kept["compare_note"] = args.compare_note
+        result = kept
     if args.json_out:
         args.json_out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     return 0

@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import shlex
 import subprocess
 import sys
@@ -582,7 +583,9 @@ def _registry_section(reg: dict[str, Any]) -> list[str]:
                        f"{r['evaluate_batch_s']:.2f} s | {r['ratio']:.2f} |")
         out.append("")
     load = reg.get("load")
-    if load:
+    if load and all("server" in r for r in load):
+        out += _registry_load(load, reg)
+    elif load:
         out += ["**Public endpoints** (`greencert serve`, one worker; the load generator — httpx, a closed loop of C "
                 "clients — runs on the same machine and takes CPU from the server):", "",
                 "| endpoint | backend | registry | concurrency | requests | requests/s | p50 | p99 |",
@@ -591,6 +594,42 @@ def _registry_section(reg: dict[str, Any]) -> list[str]:
             out.append(f"| {r['endpoint']} | {r['backend']} | {r['registry']:,} | {r['concurrency']} | "
                        f"{r['requests']:,} | {r['rps']:,.0f} | {r['p50_ms']:.0f} ms | {r['p99_ms']:.0f} ms |")
         out += ["", "Target for verification: ≥ 2,000 requests/s, p99 < 50 ms — **not met**.", ""]
+    return out
+
+
+def _registry_load(load: list[dict[str, Any]], reg: dict[str, Any]) -> list[str]:
+    """The public endpoints of this checkout and, in the same run, of the one compared with (`server`
+    "compare": main before the read model), each beside /v1/health on the same server."""
+    first = load[0]
+    out = [f"**Public endpoints** (`greencert serve --workers {first['server_workers']}`; load from "
+           f"`{first.get('tool', 'httpx')}` at concurrency {first['concurrency']} on the same 2-core machine — its "
+           "own CPU share is the `client CPU` column; `of health` is requests/s over /v1/health's on the same "
+           "server in the same run, the figure to compare across runs on this shared machine; `compare` is "
+           f"{reg.get('compare_note', 'the checkout compared with')}, served the same way in the same run):", "",
+           "| backend | server | endpoint | registry | requests/s | of health | p50 | p99 | non-2xx | client CPU |",
+           "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in load:
+        of_health = f"{r['of_health']:.2f}" if r.get("of_health") is not None else "–"
+        timed_out = re.search(r"timeout (\d+)", r.get("socket_errors") or "")
+        late = f" (+{timed_out.group(1)} over wrk's 2 s timeout)" if timed_out and timed_out.group(1) != "0" else ""
+        out.append(f"| {r['backend']} | {r['server']} | {r['endpoint']} | {r['registry']:,} | {r['rps']:,.0f} | "
+                   f"{of_health} | {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r.get('non_2xx', 0)}{late} | "
+                   f"{r.get('client_cpu_share', 0):.0%} |")
+    out.append("")
+    for backend in sorted({r["backend"] for r in load}):
+        rows = {(r["server"], r["endpoint"]): r for r in load if r["backend"] == backend}
+        v = rows.get(("this", "verification"))
+        if v is None:
+            continue
+        met = v["rps"] >= 2000 and v["p99_ms"] < 50
+        line = (f"Verification on {backend}: {v['rps']:,.0f} requests/s, p99 {v['p99_ms']:.1f} ms — target "
+                f"(≥ 2,000 requests/s, p99 < 50 ms) **{'met' if met else 'not met'}** in this run")
+        old = rows.get(("compare", "verification"))
+        if old is not None and old.get("of_health") and v.get("of_health"):
+            line += (f"; {v['rps'] / old['rps']:.1f}x the compared server's requests/s, "
+                     f"{v['of_health'] / old['of_health']:.1f}x once each is divided by its own /v1/health")
+        out.append(line + ".")
+        out.append("")
     return out
 
 

@@ -80,7 +80,13 @@ def generate(database_url: str, n: int, *, seed: int = 1, bodies: int = 100, iss
     """Write `n` certificates (and their evaluations and events) into the database at `database_url`."""
     from sqlalchemy import insert
 
-    from api.certificate_tables import CertificateCounter, CertificateEventRecord, CertificateRecord
+    from api import read_model
+    from api.certificate_tables import (
+        CertificateCounter,
+        CertificateEventRecord,
+        CertificatePublicState,
+        CertificateRecord,
+    )
     from api.db import Database, DecisionRecord, RuleSetSnapshot, utcnow
     from api.keys import create_key
     from api.migrate import upgrade
@@ -112,6 +118,7 @@ def generate(database_url: str, n: int, *, seed: int = 1, bodies: int = 100, iss
         certificates: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
         snapshots: list[dict[str, Any]] = []
+        states: list[dict[str, Any]] = []  # the public read model (api.read_model), in the events' transaction
         now = utcnow()
         target = min(n, summary.certificates + batch)
         while summary.certificates < target:
@@ -163,6 +170,7 @@ def generate(database_url: str, n: int, *, seed: int = 1, bodies: int = 100, iss
                     ruleset_version=facts.ruleset_version, event=event.to_dict(), organisation=org,
                     api_key_id=keys[org], created_at=now, idempotency_key=None, request_hash=None))
                 summary.events[event.kind] += 1
+            states.extend(read_model.rows_for(certificates[-1], log))
             summary.certificates += 1
             summary.by_category[category] += 1
         with db.write() as session:
@@ -172,6 +180,7 @@ def generate(database_url: str, n: int, *, seed: int = 1, bodies: int = 100, iss
                 session.execute(insert(tables["decisions"]), decisions)
                 session.execute(insert(CertificateRecord.__table__), certificates)
                 session.execute(insert(CertificateEventRecord.__table__), events)
+                session.execute(insert(CertificatePublicState.__table__), states)
         if progress is not None:
             progress(summary.certificates)
     with db.write() as session:
