@@ -41,10 +41,9 @@ def impact(database_url: str, categories: Sequence[str] | None, day: dt.date, wo
     import gc
 
     from api.db import Database
-    from api.impact import candidates, run_impact
+    from api.impact import candidates, impact_pool, run_impact
     from engine import Repository, application_from_data
     from engine.evaluator import evaluate_batch
-    from engine.parallel import ParallelEvaluator
 
     paths = [ROOT / "catalogs", ROOT / "rules"]
     repo = Repository.load(paths, [OVERLAYS])
@@ -52,7 +51,7 @@ def impact(database_url: str, categories: Sequence[str] | None, day: dt.date, wo
     cats = categories or sorted({rs.category for rs in repo.rulesets.values()})
     out = []
     t0 = time.perf_counter()
-    pool = ParallelEvaluator(workers, paths=paths, overlay_dirs=[OVERLAYS])
+    pool = impact_pool(workers, paths=paths, overlay_dirs=[OVERLAYS])
     pool.start()
     pool_start = round(time.perf_counter() - t0, 2)
     print(json.dumps({"pool_start_s": pool_start, "workers": workers}), flush=True)
