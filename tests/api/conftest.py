@@ -44,7 +44,7 @@ def settings(database_url: str) -> Settings:
     # failed-authentication limit (tests/api/test_api_abuse.py) would answer them 429 instead of 401
     # impact jobs (tests/api/test_api_impact_jobs.py) evaluate in their own process, without workers of their own
     return Settings(database_url=database_url, max_body_bytes=200_000, max_batch_items=20,
-                    auth_failure_limit=1_000_000, impact_workers=0)
+                    auth_failure_limit=1_000_000, impact_workers=0, impact_jobs=8)
 
 
 @pytest.fixture(scope="module")
