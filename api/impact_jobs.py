@@ -100,7 +100,7 @@ def start_job(services: Services, principal: Principal, category: str, edition: 
               [str(p) for p in overlay_dirs], settings.impact_workers))
     try:
         process.start()
-    except Exception as e:  # noqa: BLE001 - the job must not stay queued with no process behind it
+    except Exception as e:  # the job must not stay queued with no process behind it
         _finish(db, row.id, "failed", diagnostics=[Diagnostic(
             "impact_job_failed", f"the job's process could not be started: {type(e).__name__}: {e}", "<impact>")])
         raise ApiError.one(503, "impact_job_failed", "the job's process could not be started") from e
@@ -185,8 +185,8 @@ def _finish(db: Database, job_id: str, status: str, *, only_active: bool = False
     if "diagnostics" in values:
         values["diagnostics"] = [d.to_dict() if isinstance(d, Diagnostic) else d for d in values["diagnostics"]]
     with db.write() as session:
-        n = session.execute(q.values(status=status, active_for=None, finished_at=utcnow(), **values)).rowcount
-    return bool(n)
+        result: Any = session.execute(q.values(status=status, active_for=None, finished_at=utcnow(), **values))
+    return bool(result.rowcount)
 
 
 class _Heartbeat:
@@ -194,7 +194,8 @@ class _Heartbeat:
 
     def __init__(self, db: Database, job_id: str):
         self.db, self.job_id = db, job_id
-        self.done, self.total = 0, None
+        self.done: int = 0
+        self.total: int | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="impact-heartbeat", daemon=True)
 
@@ -211,7 +212,7 @@ class _Heartbeat:
         while not self._stop.wait(HEARTBEAT_SECONDS):
             try:
                 self.beat()
-            except Exception:  # noqa: BLE001, S112 - a missed beat is retried; a job silent too long is reaped
+            except Exception:  # noqa: BLE001 - a missed beat is retried; a job silent too long is reaped
                 continue
 
     def __enter__(self) -> _Heartbeat:
@@ -230,10 +231,10 @@ def run_job(database_url: str, job_id: str, paths: Sequence[str], overlay_dirs: 
     db = Database(database_url)
     try:
         with db.write() as session:
-            started = session.execute(update(ImpactJobRecord).where(
+            started: Any = session.execute(update(ImpactJobRecord).where(
                 ImpactJobRecord.id == job_id, ImpactJobRecord.status == "queued").values(
-                status="running", pid=os.getpid(), started_at=utcnow(), heartbeat_at=utcnow())).rowcount
-        if not started:
+                status="running", pid=os.getpid(), started_at=utcnow(), heartbeat_at=utcnow()))
+        if not started.rowcount:
             return  # reaped meanwhile (reported lost): nothing to do
         with db.read() as session:
             row = session.get(ImpactJobRecord, job_id)

@@ -196,6 +196,10 @@ class ParallelEvaluator:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context(self.start_method),
                                    initializer=_init_worker, initargs=(self.paths, self.overlay_dirs, self.preload))
 
+    def pids(self) -> list[int]:
+        """The worker processes' ids (none before `start`, nor with `workers=0`): for measuring their CPU time."""
+        return sorted((self._pool._processes or {}).keys()) if self._pool is not None else []
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
