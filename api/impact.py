@@ -158,8 +158,9 @@ def _worker_database(url: str) -> Database:
 def impact_task(repo: Repository, task: ImpactTask) -> ImpactChunk:
     """Run in a worker process (`ParallelEvaluator.map_tasks`): the reading, intake, evaluation and classifying of
     one slice of the category. The same functions as one-by-one evaluation: `status_as_of` on the stored log, the
-    stored application with `edition` set, `engine.parallel.evaluate_chunk` (intake included, never skipped: a
-    stored application is checked again, as the schema and the edition may have changed since), `classify`."""
+    stored application with `edition` set, `engine.parallel.evaluate_chunk` (intake included: a stored application
+    is checked again — schema, model, references, unit — as the schema and the edition may have changed since; only
+    the check of what a database can hold, which it passed when stored, is not repeated), `classify`."""
     return impact_slice(_worker_database(task.database_url), repo, task)
 
 
@@ -186,7 +187,7 @@ def impact_slice(db: Database, repo: Repository, task: ImpactTask) -> ImpactChun
                 apps[rid] = orjson.loads(app)
     items = [(k, {**app, "edition": task.edition} if isinstance(app, dict) else app)
              for k, app in enumerate(apps[e] for _, e, _ in found)]
-    results = evaluate_chunk(repo, items, task.day)
+    results = evaluate_chunk(repo, items, task.day, stored=True)
     return ImpactChunk(len(task.numbers), tuple((number, current, classify_result(r).with_number(number))
                                                 for (number, _, current), r in zip(found, results)))
 

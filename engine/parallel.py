@@ -27,7 +27,7 @@ from .compiler import CompiledRuleSet
 from .decision import Decision
 from .diagnostics import Diagnostic, DiagnosticError
 from .evaluator import evaluate, evaluate_batch
-from .intake import application_from_data, parse_application
+from .intake import application_from_data, application_from_stored, parse_application
 from .repository import Repository
 
 __all__ = ["ItemResult", "ParallelEvaluator", "evaluate_chunk", "evaluate_many", "evaluate_one"]
@@ -58,14 +58,15 @@ def evaluate_one(repo: Repository, index: int, item: Item, as_of: dt.date, *, bi
 
 
 def evaluate_chunk(repo: Repository, chunk: Sequence[tuple[int, Item]], as_of: dt.date, *,
-                   binding: bool = True) -> list[ItemResult]:
+                   binding: bool = True, stored: bool = False) -> list[ItemResult]:
     """`evaluate_one` for each (index, item), in order: the same results, with the applications of each rule
     set evaluated together by `evaluate_batch` (shared durable sessions). Should a batch fail, its items are
-    evaluated one by one, so that one item's failure never costs another its decision."""
+    evaluated one by one, so that one item's failure never costs another its decision. `stored`: the items are
+    applications read back from the service's database (`intake.application_from_stored`)."""
     results: dict[int, ItemResult] = {}
     groups: dict[str, tuple[CompiledRuleSet, list[tuple[int, Application, str | None]]]] = {}
     for index, item in chunk:
-        prepared = _prepare(repo, index, item, as_of)
+        prepared = _prepare(repo, index, item, as_of, stored)
         if isinstance(prepared, ItemResult):
             results[index] = prepared
             continue
@@ -83,15 +84,15 @@ def evaluate_chunk(repo: Repository, chunk: Sequence[tuple[int, Item]], as_of: d
     return [results[index] for index, _ in chunk]
 
 
-def _prepare(repo: Repository, index: int, item: Item,
-             as_of: dt.date) -> ItemResult | tuple[CompiledRuleSet, Application, str | None]:
+def _prepare(repo: Repository, index: int, item: Item, as_of: dt.date,
+             stored: bool = False) -> ItemResult | tuple[CompiledRuleSet, Application, str | None]:
     """Intake: the rule set, the checked application and its certification unit, or the diagnostics."""
     file = f"<item {index}>"
     try:
         if isinstance(item, str):
             app, doc, diags = parse_application(item, file)
         else:
-            app, doc, diags = application_from_data(item, file)
+            app, doc, diags = (application_from_stored if stored else application_from_data)(item, file)
         if diags or app is None or doc is None:
             return ItemResult(index, None, tuple(diags) or (Diagnostic("application_schema_error",
                                                                        "the application could not be read", file),))
