@@ -125,6 +125,7 @@ def reap(db: Database, job_id: str | None = None) -> None:
         ended = {jid: p.exitcode for jid, p in _processes.items() if not p.is_alive()}
         for jid in ended:
             _processes.pop(jid).join()
+        alive = set(_processes)  # started here and running: not judged by silence (a slow start under load)
     silent = utcnow() - dt.timedelta(seconds=LOST_AFTER_SECONDS)
     with db.read() as session:
         q = select(ImpactJobRecord.id, ImpactJobRecord.heartbeat_at, ImpactJobRecord.created_at).where(
@@ -135,7 +136,7 @@ def reap(db: Database, job_id: str | None = None) -> None:
     for jid, heartbeat, created in rows:
         if jid in ended:
             message = f"the job's process ended (exit code {ended[jid]}) before the job finished"
-        elif (heartbeat or created) < silent:
+        elif jid not in alive and (heartbeat or created) < silent:
             message = f"the job's process has not been heard from for over {LOST_AFTER_SECONDS:.0f} s"
         else:
             continue
@@ -252,7 +253,6 @@ def run_job(database_url: str, job_id: str, paths: Sequence[str], overlay_dirs: 
                                     paths=[Path(p) for p in paths], overlay_dirs=dirs, workers=workers,
                                     transition=get_certificate_settings().overrides()["transition"],
                                     progress=beat.progress, organisation=row.organisation)
-                beat.progress(beat.done, beat.total or 0)
                 _write_results(db, job_id, report.items)
         except DiagnosticError as e:
             _finish(db, job_id, "failed", diagnostics=e.diagnostics, only_active=True)

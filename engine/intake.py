@@ -18,8 +18,8 @@ from .schema_check import field_path, schema_diagnostics
 from .units import UnitError, check_unit, same_dimension
 from .yamlsource import APPLICATION_LIMITS, Pointer, SourceDocument, data_diagnostics, parse_text, read_document
 
-__all__ = ["parse_application", "read_application", "application_from_data", "application_from_stored", "check_references", "resolve_unit",
-           "MAX_MAGNITUDE"]
+__all__ = ["parse_application", "read_application", "application_from_data", "application_from_stored",
+           "check_references", "resolve_unit", "MAX_MAGNITUDE"]
 
 # Measurements and parameters beyond this cannot be physical, and converted to a limit's unit they may overflow
 # to infinity: refused at intake, as the API does (numbers that fit no double are refused earlier, by the reader).

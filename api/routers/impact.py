@@ -17,9 +17,11 @@ router = APIRouter(prefix="/v1/impact-jobs", tags=["registry"])
 
 JobId = Annotated[str, Path(max_length=36, description="the job's id",
                             examples=["5f0c6d2a-1b7e-4c1e-8f43-0a9d2c7e6b11"])]
-_BUSY: dict[int | str, dict[str, Any]] = {409: {"description": "this body already has an impact job queued or running, or the service runs as many "
-                              "as it allows (`impact_job_busy`, with Retry-After)"}}
-_NOT_DONE: dict[int | str, dict[str, Any]] = {409: {"description": "the job has not finished (`impact_job_not_finished`)"}}
+_BUSY: dict[int | str, dict[str, Any]] = {409: {
+    "description": "this body already has an impact job queued or running, or the service runs as many as it allows "
+                   "(`impact_job_busy`, with Retry-After)"}}
+_NOT_DONE: dict[int | str, dict[str, Any]] = {409: {
+    "description": "the job has not finished (`impact_job_not_finished`)"}}
 
 
 @router.post("", status_code=202, response_model=ImpactJobOut, responses={**_BUSY, **responses(*BODY, 422)},

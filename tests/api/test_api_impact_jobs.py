@@ -221,3 +221,19 @@ def test_a_silent_job_is_reported_lost_by_any_server(app: FastAPI, client: TestC
     job = client.get("/v1/impact-jobs/00000000-0000-0000-0000-0000000000aa", headers=registry[body]).json()
     assert job["status"] == "failed" and job["diagnostics"][0]["code"] == "impact_job_lost"
     assert job["progress"] == {"done": 3, "total": 30}
+
+
+def test_the_impact_models_examples_validate() -> None:
+    from pydantic import BaseModel
+
+    from api import impact_schemas
+
+    checked = 0
+    for name in impact_schemas.__all__:
+        model = getattr(impact_schemas, name)
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            extra = model.model_config.get("json_schema_extra")
+            for example in (extra or {}).get("examples", []) if isinstance(extra, dict) else []:
+                model.model_validate(example)
+                checked += 1
+    assert checked == 4
