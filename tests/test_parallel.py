@@ -130,8 +130,8 @@ def test_a_chunk_evaluated_in_batches_gives_what_each_item_gives_alone(items: li
         victim = next(r.decision.application_id for r in alone if r.decision and r.decision.application_id)
         real_prepare = parallel._prepare
 
-        def prepare(repo: Any, index: int, item: Any, as_of: dt.date) -> Any:
-            prepared = real_prepare(repo, index, item, as_of)
+        def prepare(repo: Any, index: int, item: Any, as_of: dt.date, stored: bool = False) -> Any:
+            prepared = real_prepare(repo, index, item, as_of, stored)
             if isinstance(prepared, tuple) and prepared[1].id == victim:
                 compiled, app, unit = prepared
                 return compiled, app.model_copy(update={"scope": ("no_such_label",)}), unit
