@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from engine.schema_check import load_schema
+from engine import load_schema
 
 from . import web
 from .db import Database
@@ -19,7 +19,7 @@ from .errors import BodyLimitMiddleware, install_error_handlers
 from .middleware import BodyDeadlineMiddleware, InternalErrorMiddleware
 from .migrate import upgrade
 from .ratelimit import FailedAuthLimiter
-from .routers import catalogue, certificates, evaluations, health, impact, keys, registry, rulesets, self_checks
+from .routers import catalogue, certificates, evaluations, health, impact, keys, operators, registry, rulesets, self_checks
 from .routers.common import batch_components
 from .schemas import APPLICATION_MARKER, APPLICATION_REF
 from .service import Services, load_overlaid, load_repository
@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyDeadlineMiddleware, seconds=settings.body_timeout_seconds)
     app.add_middleware(InternalErrorMiddleware)  # the outermost of ours: it answers what the others raise
-    for module in (catalogue, evaluations, self_checks, rulesets, keys, health, web, web_docs):
+    for module in (catalogue, operators, evaluations, self_checks, rulesets, keys, health, web, web_docs):
         app.include_router(module.router)
     app.include_router(certificates.router)
     app.include_router(certificates.public_router)

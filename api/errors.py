@@ -17,8 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine import Diagnostic
-from engine.schema_check import field_path
+from engine import Diagnostic, field_path
 
 from .recorder import RecorderClosed
 

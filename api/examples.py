@@ -208,3 +208,9 @@ READINESS: dict[str, Any] = {"status": "ready", "database": "ok", "schema_revisi
                              "expected_revision": "0001", "rulesets": 19,
                              "evaluator": "compiled (compiler.cpython-311-x86_64-linux-gnu.so, "
                                           "evaluator.cpython-311-x86_64-linux-gnu.so)", "diagnostics": []}
+OPERATORS: dict[str, Any] = {"operators": [
+    {"name": "lte", "symbol": "≤", "summary": "`lte: x` — at most x (an upper bound; a not-detected result at a "
+     "detection limit ≤ x proves it).", "kinds": ["quantity"], "bound": "upper", "conditions": True},
+    {"name": "present", "symbol": "", "summary": "`present: true` — a document indicator: the declaration is "
+     "submitted.", "kinds": ["document"], "bound": None, "conditions": False},
+]}

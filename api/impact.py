@@ -23,12 +23,9 @@ from typing import Any
 import orjson
 from sqlalchemy import Text, cast, select
 
-from engine import Repository
+from engine import Diagnostic, DiagnosticError, ParallelEvaluator, Repository, RuleSet, evaluate_chunk
 from engine.certificates import Event, add_period, status_as_of
-from engine.diagnostics import Diagnostic, DiagnosticError
 from engine.impact import CertificateImpact, classify_result, summarize
-from engine.models import RuleSet
-from engine.parallel import ParallelEvaluator, evaluate_chunk
 
 from .certificate_tables import CertificateEventRecord, CertificateRecord
 from .db import Database, DecisionRecord

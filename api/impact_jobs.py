@@ -31,8 +31,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine import Repository
-from engine.diagnostics import Diagnostic, DiagnosticError
+from engine import Diagnostic, DiagnosticError, Repository
 from engine.impact import summarize
 
 from .db import Database, utcnow

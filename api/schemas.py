@@ -17,7 +17,7 @@ __all__ = ["IsoDate",
     "RuleSetSnapshotOut", "ValidationReport", "DecisionOut", "EvaluationOut", "EvaluationDetail", "EvaluationSummary",
     "EvaluationPage", "Reproduction", "BatchItemIn", "EvaluationBatchIn", "SelfCheckBatchIn", "BatchItemOut",
     "BatchOut", "KeyCreateIn", "KeyOut", "KeyCreated", "Health", "Readiness", "Role", "ApiRole", "Outcome",
-    "APPLICATION_REF", "APPLICATION_MARKER", "IDEMPOTENCY_KEY_PATTERN",
+    "APPLICATION_REF", "APPLICATION_MARKER", "IDEMPOTENCY_KEY_PATTERN", "OperatorOut", "OperatorList",
 ]
 
 Role = Literal["certification_body", "manufacturer", "rule_author", "administrator", "operator"]
@@ -515,3 +515,24 @@ class Readiness(_Out):
     evaluator: str = Field(description="which evaluator this process runs: `compiled (...)`, the build that `pip "
                                        "install` makes with mypyc, or `source (why)`, slower (engine/native.py)")
     diagnostics: list[DiagnosticOut] = []
+
+
+class OperatorOut(_Out):
+    """One comparison operator of the engine's registry (engine/ops), as a client needs to show it."""
+
+    name: str = Field(description="the YAML key of a requirement or condition, e.g. `lte`")
+    symbol: str = Field(description="its sign in requirement descriptions (`≤`); empty when it has none")
+    summary: str = Field(description="its YAML form and what it means")
+    kinds: list[Literal["quantity", "choice", "document"]] = Field(
+        description="the kinds of indicator a requirement using it may test")
+    bound: Literal["upper", "lower", "range"] | None = Field(
+        description="which side of its limit a passing value lies: `upper` (at most the limit), `lower` (at least), "
+                    "`range` (between a decision criterion's two limits); null when there is no one-number scale "
+                    "(an exact value, a choice, a document)")
+    conditions: bool = Field(description="whether a condition on a product parameter may use it too")
+
+
+class OperatorList(_Out):
+    model_config = ConfigDict(frozen=True, json_schema_extra={"examples": [examples.OPERATORS]})
+
+    operators: list[OperatorOut]

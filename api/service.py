@@ -22,8 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from engine import Decision, Diagnostic, DiagnosticError, Repository, application_from_data
-from engine.yamlsource import parse_text
+from engine import Decision, Diagnostic, DiagnosticError, Repository, application_from_data, parse_text
 
 from .db import Database, DecisionRecord, RuleSetSnapshot, utcnow
 from .errors import ApiError, not_found

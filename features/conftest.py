@@ -12,7 +12,21 @@ import pytest
 from pytest_bdd import parsers
 from pytest_bdd import step as bdd_step
 
-from engine import Decision, DiagnosticError, Repository, certificates
+from engine import (
+    PROJECT_ROOT,
+    CriterionResult,
+    Decision,
+    Diagnostic,
+    DiagnosticError,
+    LabelResult,
+    LoadResult,
+    Repository,
+    RequirementResult,
+    apply_overlays,
+    certificates,
+    did_you_mean,
+    load,
+)
 from engine.bdd.coverage import ENV_COVERAGE, Recorder, ScenarioRun, compute, report_data, repository_paths, write
 from engine.bdd.draft import DEFAULT_LABORATORY, QUALIFICATIONS, ApplicationDraft, Fill, ReportDraft, Where
 from engine.bdd.errors import StepFailure, render_failure
@@ -29,10 +43,6 @@ from engine.bdd.values import (
     parse_verdict,
     unquote,
 )
-from engine.decision import CriterionResult, LabelResult, RequirementResult
-from engine.diagnostics import Diagnostic, did_you_mean
-from engine.loader import PROJECT_ROOT, LoadResult, load
-from engine.overlays import apply_overlays
 from engine.units import IncompatibleUnits, UnitError, convert
 
 # ---------------------------------------------------------------------------------------------- templates

@@ -11,8 +11,8 @@ import pytest
 from pytest_bdd import scenarios
 from pytest_bdd.exceptions import GherkinParseError, NoScenariosFound
 
+from engine import Diagnostic, format_diagnostic
 from engine.bdd.coverage import ENV_FEATURES
-from engine.diagnostics import Diagnostic, format_diagnostic
 
 HERE = Path(__file__).resolve().parent
 _SCENARIO_LINE = re.compile(r"^\s*(?:Scenario|Scenario Outline|Scenario Template|Example):\s*(.*?)\s*$")

@@ -156,3 +156,21 @@ def test_certificate_validity_is_in_the_scheme_with_its_source_and_nothing_else_
     # the others are not known: not shipped as numbers
     c = scheme.certificate
     assert (c.surveillance_interval, c.suspension_period, c.renewal_window, c.transition) == (None,) * 4
+
+
+def test_no_tracked_file_cites_the_internal_notes() -> None:
+    """Users can find a standard, a rule or a notice, not the team's notes: no file of the repository (fixtures and
+    docs included) cites them as a source."""
+    root = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, check=False)
+    if listed.returncode != 0:
+        raise AssertionError(f"git ls-files failed: {listed.stderr!r}")
+    offenders = []
+    for name in listed.stdout.decode().split("\0"):
+        path = root / name
+        if not name or path == Path(__file__).resolve() or not path.is_file():
+            continue
+        text = path.read_bytes().decode("utf-8", errors="ignore")
+        if "shared/domain" in text or "../shared/" in text:
+            offenders.append(name)
+    assert offenders == []

@@ -8,9 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from engine import Diagnostic, DiagnosticError, Repository
-from engine.diagnostics import did_you_mean
-from engine.models import Category, RuleSet
+from engine import Category, Diagnostic, DiagnosticError, Repository, RuleSet, did_you_mean
 
 from ..deps import AnyRole, AsOf, ServicesDep, TodayDep
 from ..errors import ApiError

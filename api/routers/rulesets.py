@@ -9,8 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 
-from engine import Diagnostic, Repository, load
-from engine.yamlsource import parse_text
+from engine import Diagnostic, Repository, load, parse_text
 
 from ..deps import AnyRole, AsOf, RuleAuthor, ServicesDep, TodayDep
 from ..errors import not_found

@@ -12,7 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..loader import PROJECT_ROOT, default_catalog_dir, default_rules_dir
+from engine import PROJECT_ROOT, default_catalog_dir, default_rules_dir
+
 from .coverage import ENV_COVERAGE, ENV_FEATURES, ENV_PATHS, render_text
 
 __all__ = ["DEFAULT_OUTPUT", "EXIT_CODES", "cmd_features", "run_features"]

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..models import Category, Criterion, Label, RuleSet
-from ..repository import Repository
+from engine import Category, Criterion, Label, Repository, RuleSet
 
 __all__ = [
     "COVERAGE_FORMAT", "DEFINITION", "ENV_COVERAGE", "ENV_FEATURES", "ENV_PATHS", "Exercised", "ItemCoverage",

@@ -7,14 +7,24 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..decision import Decision
-from ..diagnostics import Diagnostic, DiagnosticError, did_you_mean
-from ..intake import application_from_data, resolve_unit
-from ..models import Category, Indicator, Parameter, RuleSet
-from ..ops import Bounds
-from ..repository import Repository
-from ..units import IncompatibleUnits, UnitError, conversion, parse_unit
-from ..yamlsource import Pointer, SourceDocument
+from engine import (
+    Category,
+    Decision,
+    Diagnostic,
+    DiagnosticError,
+    Indicator,
+    Parameter,
+    Pointer,
+    Repository,
+    RuleSet,
+    SourceDocument,
+    application_from_data,
+    did_you_mean,
+    resolve_unit,
+)
+from engine.ops import Bounds
+from engine.units import IncompatibleUnits, UnitError, conversion, parse_unit
+
 from .errors import StepFailure
 from .values import ResultCell
 

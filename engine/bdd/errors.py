@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..diagnostics import Diagnostic, format_diagnostic
+from engine import Diagnostic, format_diagnostic
 
 __all__ = ["StepFailure", "render_failure"]
 

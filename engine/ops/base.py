@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -77,10 +78,11 @@ class Operator:
     """One comparison operator. The defaults fit a one-number bound (`lte: 10`); a module overrides what differs.
 
     Requirement side: `kinds` of indicator it may test, `parse` (YAML form -> `Requirement` fields), `has_limit`,
-    `limit` (the decision record's), `describe`, `holds` (durable expression), `margin`, `upper_bound` (a failure
-    is "limit exceeded"), `not_detected_proves` (a not-detected result at a low enough detection limit proves
-    it), `check` (load-time problems beyond the schema), `narrow` (a passing value, for the BDD kit), and the
-    hook for operators reading several indicators (`operands`, `combiner`).
+    `limit` (the decision record's), `describe`, `holds` (durable expression), `margin`, `bound` (which side of
+    its limit a passing value lies; `upper_bound`, a failure is "limit exceeded", follows from it),
+    `not_detected_proves` (a not-detected result at a low enough detection limit proves it), `check` (load-time
+    problems beyond the schema), `narrow` (a passing value, for the BDD kit), and the hook for operators reading
+    several indicators (`operands`, `combiner`); `summary`, its module's docstring, tells people what it means.
     Condition side (a product parameter, `applies_when` / `defined_by`), when `condition_schema` is not None:
     `test`, `interval`, `describe_bound`, `numeric`."""
 
@@ -91,9 +93,24 @@ class Operator:
     requirement_schema: Mapping[str, Any] = {}
     condition_schema: Mapping[str, Any] | None = None
     numeric: bool = True  # compares numbers (a condition on a text parameter cannot use it)
-    upper_bound: bool = False
+    # which side of its limit a passing value lies, for people's pictures of it (the web page's closeness bar, read
+    # through GET /v1/operators): "upper" (at most the limit), "lower" (at least), "range" (from one limit to the
+    # other), or None (no one-number scale: an exact value, a choice, a document)
+    bound: str | None = None
     not_detected_proves: bool = False
     in_grades: bool = True  # a grade label's band may use it (an operator with `operands` cannot)
+
+    @property
+    def upper_bound(self) -> bool:
+        """A failure is "limit exceeded" (the evaluator's reason), not "requirement not met"."""
+        return self.bound == "upper"
+
+    @property
+    def summary(self) -> str:
+        """The first paragraph of the operator's module docstring: its YAML form and what it means, for people
+        (GET /v1/operators, docs)."""
+        doc = sys.modules[type(self).__module__].__doc__ or ""
+        return " ".join(doc.strip().split("\n\n")[0].split())
 
     # ---- requirement
 

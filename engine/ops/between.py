@@ -13,6 +13,7 @@ _PAIR = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems"
 class Between(Operator):
     name = "between"
     order = 60
+    bound = "range"
     requirement_schema = {"between": {**_PAIR, "type": ["array", "null"]}}
     condition_schema = _PAIR
 

@@ -11,6 +11,7 @@ from .base import INF, Bounds, Interval, Operator, is_number
 class Gt(Operator):
     name = "gt"
     order = 40
+    bound = "lower"
     symbol = ">"
     requirement_schema = {"gt": {"type": ["number", "null"]}}
     condition_schema = {"type": "number"}

@@ -11,6 +11,7 @@ from .base import INF, Bounds, Interval, Operator, is_number
 class Gte(Operator):
     name = "gte"
     order = 30
+    bound = "lower"
     symbol = "≥"
     requirement_schema = {"gte": {"type": ["number", "null"]}}
     condition_schema = {"type": "number"}

@@ -14,7 +14,7 @@ class Lt(Operator):
     symbol = "<"
     requirement_schema = {"lt": {"type": ["number", "null"]}}
     condition_schema = {"type": "number"}
-    upper_bound = True
+    bound = "upper"
     not_detected_proves = True
 
     def holds(self, req: Any, f: str, nd: str | None) -> dict[str, Any]:

@@ -14,7 +14,7 @@ class NotDetected(Operator):
     order = 80
     requirement_schema = {"not_detected": {"const": True},
                           "detection_limit_max": {"type": "number", "exclusiveMinimum": 0}}
-    upper_bound = True
+    bound = "upper"
     not_detected_proves = True
 
     def parse(self, raw: Any, data: Mapping[str, Any]) -> dict[str, Any]:

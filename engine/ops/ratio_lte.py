@@ -22,7 +22,7 @@ class RatioLte(Operator):
     requirement_schema = {"ratio_lte": {
         "type": "object", "additionalProperties": False, "required": ["denominator", "max"],
         "properties": {"denominator": {"type": "string", "minLength": 1}, "max": {"type": ["number", "null"]}}}}
-    upper_bound = True
+    bound = "upper"
     in_grades = False
 
     def parse(self, raw: Any, data: Mapping[str, Any]) -> dict[str, Any]:

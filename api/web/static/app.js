@@ -16,7 +16,8 @@ const state = {
   categories: [],
   ctx: null, // {category, criteria, labels, ruleset, units}
   categoryCache: new Map(),
-  last: null, // {response, category}
+  last: null, // {response, category, operators}
+  operators: null, // name -> the engine's operator (GET /v1/operators), read once
   loadSeq: 0,
   busy: 0,
 };
@@ -314,11 +315,20 @@ async function submitUpload(ev) {
   await showReport(r.data);
 }
 
+/** The engine's operators, read once from the API: the report draws each requirement as its operator says. */
+async function operators() {
+  if (state.operators) return state.operators;
+  const r = await call("GET", "/v1/operators");
+  if (!r.ok) return new Map(); // no bars rather than guessed ones; asked again with the next report
+  state.operators = new Map(r.data.operators.map((o) => [o.name, o]));
+  return state.operators;
+}
+
 async function showReport(response) {
   const category = (state.ctx && state.ctx.category.id === response.decision.category) ? state.ctx.category
     : await categoryDetail(response.decision.category);
-  state.last = { response, category };
-  renderReport($("report"), response, { category });
+  state.last = { response, category, operators: await operators() };
+  renderReport($("report"), response, state.last);
   $("report-title").focus();
 }
 
@@ -327,7 +337,7 @@ async function showReport(response) {
 function switchLanguage() {
   setLanguage(lang() === "zh" ? "en" : "zh");
   applyLanguage(document);
-  if (state.last) renderReport($("report"), state.last.response, { category: state.last.category });
+  if (state.last) renderReport($("report"), state.last.response, state.last);
 }
 
 // ------------------------------------------------------------------------------------------ start

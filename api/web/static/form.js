@@ -215,7 +215,8 @@ function buildDocuments(ctx) {
   const indicators = new Map((ctx.category.indicators || []).map((i) => [i.id, i]));
   for (const c of (ctx.criteria && ctx.criteria.criteria) || []) {
     const ind = indicators.get(c.indicator);
-    if (c.op === "present" && ind && !items.some((it) => it.kind === "declaration" && it.id === ind.id)) {
+    // a requirement on a document indicator is met by a declaration (the catalogue says which indicators are)
+    if (ind && ind.kind === "document" && !items.some((it) => it.kind === "declaration" && it.id === ind.id)) {
       items.push({ kind: "declaration", id: ind.id, name: ind.name, clause: c.clause });
     }
   }

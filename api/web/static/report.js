@@ -8,7 +8,8 @@ import { lang, pick, t } from "./i18n.js";
 const BAR_WIDTH = 120;
 const BAR_HEIGHT = 14;
 
-/** Render `response` (an EvaluationOut) into `section`. `ctx.category`: the category's catalogue entry. */
+/** Render `response` (an EvaluationOut) into `section`. `ctx.category`: the category's catalogue entry;
+ * `ctx.operators`: name -> the engine's operator (GET /v1/operators). */
 export function renderReport(section, response, ctx) {
   const ticked = new Set([...section.querySelectorAll("#missing input:checked")].map((el) => el.dataset.ref));
   const d = response.decision;
@@ -44,7 +45,7 @@ export function renderReport(section, response, ctx) {
     h("button", { type: "button", id: "print-report", text: t("print"), onclick: () => window.print() }));
 
   section.replaceChildren(title, outcome, note, summary, actions,
-    criteriaTable(d, attributes, cur),
+    criteriaTable(d, attributes, cur, ctx.operators || new Map()),
     basicTable(d, cur),
     missingList(d, names, cur, ticked),
     labelList(d, attributes, names, cur),
@@ -96,19 +97,22 @@ function marginCell(c) {
   return cell;
 }
 
-/** An inline SVG bar: the value against the limit, drawn to one scale; nothing for non-numeric limits. */
-export function closenessBar(c) {
+/** An inline SVG bar: the value against the limit, drawn to one scale, on the side of the limit the criterion's
+ * operator allows (its `bound`, from the engine's registry: upper, lower, range); nothing for other operators. */
+export function closenessBar(c, operators) {
   const m = c.measured;
   if (!m || typeof m.value !== "number" || c.limit === null || c.limit === undefined) return null;
   const v = m.value;
   const q = (x) => fmtQuantity(x, c.limit_unit);
   const pass = c.verdict === "pass";
   const cls = pass ? "bar-pass" : "bar-fail";
-  if (["lte", "lt", "gte", "gt", "not_detected"].includes(c.op) && typeof c.limit === "number" && c.limit > 0 && v >= 0) {
+  const op = operators.get(c.op);
+  const bound = op ? op.bound : null;
+  if ((bound === "upper" || bound === "lower") && typeof c.limit === "number" && c.limit > 0 && v >= 0) {
     const limit = c.limit;
     const scale = Math.max(limit, v) * 1.25;
     const x = (n) => Math.max(0, Math.min(BAR_WIDTH, (n / scale) * BAR_WIDTH));
-    const upper = c.op !== "gte" && c.op !== "gt";
+    const upper = bound === "upper";
     const pct = `${fmtNumber((v / limit) * 100)} %`;
     const label = t(upper ? "bar_upper" : "bar_lower", { value: q(v), limit: q(limit), pct });
     return svg("svg", { class: "bar", width: BAR_WIDTH, height: BAR_HEIGHT, viewBox: `0 0 ${BAR_WIDTH} ${BAR_HEIGHT}`,
@@ -121,7 +125,7 @@ export function closenessBar(c) {
     svg("rect", { class: `bar-value ${cls}`, x: 0, y: 4, width: Math.max(1.5, x(v)), height: BAR_HEIGHT - 8, rx: 1 }),
     svg("rect", { class: "bar-limit", x: Math.min(BAR_WIDTH - 2, x(limit) - 1), y: 0, width: 2, height: BAR_HEIGHT }));
   }
-  if (c.op === "between" && Array.isArray(c.limit) && c.limit.length === 2 && v >= 0) {
+  if (bound === "range" && Array.isArray(c.limit) && c.limit.length === 2 && v >= 0) {
     const [low, high] = c.limit;
     if (typeof low !== "number" || typeof high !== "number" || high <= 0) return null;
     const scale = Math.max(high, v) * 1.25;
@@ -147,7 +151,7 @@ function limitCell(c) {
   return cell;
 }
 
-function criteriaTable(d, attributes, cur) {
+function criteriaTable(d, attributes, cur, operators) {
   const head = h("tr", {}, ...["col_criterion", "col_verdict", "col_measured", "col_limit", "col_margin",
     "col_closeness", "col_clause"].map((k) => h("th", { scope: "col", text: t(k) })));
   const body = h("tbody");
@@ -158,7 +162,7 @@ function criteriaTable(d, attributes, cur) {
       c.optional ? h("span", { class: "tag", text: "optional" }) : null);
     const verdictCell = h("td", { class: "verdict-cell" }, verdictChip(c.verdict, c.reason));
     if (c.detail && c.verdict !== "pass") verdictCell.append(h("span", { class: "small detail", text: c.detail }));
-    const bar = closenessBar(c);
+    const bar = closenessBar(c, operators);
     body.append(h("tr", { dataset: { criterion: c.id, verdict: c.verdict } },
       nameCell, verdictCell, measuredCell(c), limitCell(c), marginCell(c),
       h("td", { class: "closeness" }, bar || "—"),
