@@ -43,6 +43,7 @@ ENDPOINTS = [
     Endpoint("GET", "/v1/categories/coatings/editions", ALL),
     Endpoint("GET", "/v1/categories/coatings/criteria", ALL),
     Endpoint("GET", "/v1/categories/coatings/labels", ALL),
+    Endpoint("GET", "/v1/operators", ALL),
     Endpoint("GET", "/v1/rulesets", ALL),
     Endpoint("GET", "/v1/rulesets/versions/{version}", ALL),
     Endpoint("POST", "/v1/rulesets/validate", frozenset({RA, ADMIN, OP}), "rule_file"),
