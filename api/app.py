@@ -20,7 +20,7 @@ from .middleware import BodyDeadlineMiddleware, InternalErrorMiddleware
 from .migrate import upgrade
 from .public_reads import PublicCheckFastPath
 from .ratelimit import FailedAuthLimiter
-from .routers import catalogue, certificates, evaluations, health, keys, operators, registry, rulesets, self_checks
+from .routers import catalogue, certificates, evaluations, health, impact, keys, operators, registry, rulesets, self_checks
 from .routers.common import batch_components
 from .schemas import APPLICATION_MARKER, APPLICATION_REF
 from .service import Services, load_overlaid, load_repository
@@ -134,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(certificates.public_router)
     app.include_router(registry.router)
     app.include_router(registry.public_router)
+    app.include_router(impact.router)
     app.include_router(web_verify.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

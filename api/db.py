@@ -294,3 +294,4 @@ class Database:
 
 # the certificate tables live in their own module; importing it here puts them on `Base.metadata` with the others
 from . import certificate_tables as _certificate_tables  # noqa: E402,F401
+from . import impact_tables as _impact_tables  # noqa: E402,F401  (the impact jobs' tables, likewise)

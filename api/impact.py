@@ -20,18 +20,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import Text, cast, select
 
-from engine import Diagnostic, DiagnosticError, ParallelEvaluator, Repository, RuleSet
+from engine import Diagnostic, DiagnosticError, ParallelEvaluator, Repository, RuleSet, evaluate_chunk
 from engine.certificates import Event, add_period, status_as_of
 from engine.impact import CertificateImpact, classify_result, summarize
 
 from .certificate_tables import CertificateEventRecord, CertificateRecord
 from .db import Database, DecisionRecord
 
-__all__ = ["ImpactReport", "resolve_edition", "candidates", "run_impact", "cmd_impact"]
+__all__ = ["ImpactReport", "ImpactFailed", "ImpactTask", "ImpactChunk", "resolve_edition", "candidates",
+           "certificate_numbers", "impact_pool", "impact_task", "impact_slice", "run_impact", "cmd_impact"]
 
-CHUNK = 2000  # applications handed to the workers at a time (the progress bar moves by these)
+SLICE = 250  # certificates a worker reads, evaluates and classifies at a time (the progress bar moves by these)
 
 
 @dataclass(frozen=True)
@@ -109,35 +111,152 @@ def _deadlines(repo: Repository, editions: dict[str, int], target: RuleSet,
     return out
 
 
+def certificate_numbers(db: Database, category: str, organisation: str | None = None) -> list[str]:
+    """The numbers of every certificate of `category` (issued by `organisation`, if given), in order: what an
+    impact analysis examines (whether each is valid on the day is read from its log by the worker)."""
+    q = select(CertificateRecord.number).where(CertificateRecord.category == category)
+    if organisation is not None:
+        q = q.where(CertificateRecord.organisation == organisation)
+    with db.read() as session:
+        return list(session.scalars(q.order_by(CertificateRecord.number)))
+
+
+@dataclass(frozen=True)
+class ImpactTask:
+    """What one worker does: read these certificates' logs and applications, keep those valid on `day`, evaluate
+    them under `edition` (a standard) and classify. Small, so that only numbers cross to the worker."""
+
+    database_url: str
+    numbers: tuple[str, ...]
+    day: dt.date
+    edition: str
+
+
+@dataclass(frozen=True)
+class ImpactChunk:
+    """A task's answer: (number, current edition, impact) of each certificate valid on the day, in number order;
+    `examined` the certificates read."""
+
+    examined: int
+    found: tuple[tuple[str, str | None, CertificateImpact], ...]
+
+
+_worker_databases: dict[str, Database] = {}
+
+
+def _worker_database(url: str) -> Database:
+    """A worker's own engine on the registry (made on first use, kept for the worker's life)."""
+    db = _worker_databases.get(url)
+    if db is None:
+        db = _worker_databases[url] = Database(url)
+    return db
+
+
+def impact_task(repo: Repository, task: ImpactTask) -> ImpactChunk:
+    """Run in a worker process (`ParallelEvaluator.map_tasks`): the reading, intake, evaluation and classifying of
+    one slice of the category. The same functions as one-by-one evaluation: `status_as_of` on the stored log, the
+    stored application with `edition` set, `engine.parallel.evaluate_chunk` (intake included: a stored application
+    is checked again — schema, model, references, unit — as the schema and the edition may have changed since; only
+    the check of what a database can hold, which it passed when stored, is not repeated), `classify`."""
+    return impact_slice(_worker_database(task.database_url), repo, task)
+
+
+def impact_slice(db: Database, repo: Repository, task: ImpactTask) -> ImpactChunk:
+    # the JSON columns are read as text and decoded by orjson: a third of the reading was `json.loads`
+    logs: dict[str, tuple[str, list[Event]]] = {}
+    apps: dict[str, Any] = {}
+    found: list[tuple[str, str, str | None]] = []
+    with db.read() as session:
+        for number, event, evaluation_id in session.execute(
+                select(CertificateEventRecord.certificate_number, cast(CertificateEventRecord.event, Text),
+                       CertificateRecord.evaluation_id)
+                .join(CertificateRecord, CertificateRecord.number == CertificateEventRecord.certificate_number)
+                .where(CertificateEventRecord.certificate_number.in_(task.numbers))
+                .order_by(CertificateEventRecord.certificate_number, CertificateEventRecord.sequence)):
+            logs.setdefault(number, (evaluation_id, []))[1].append(Event.from_dict(orjson.loads(event)))
+        for number, (evaluation_id, log) in logs.items():
+            status = status_as_of(log, task.day)
+            if status.valid and status.facts is not None:
+                found.append((number, evaluation_id, status.facts.ruleset_id))
+        if found:
+            for rid, app in session.execute(select(DecisionRecord.id, cast(DecisionRecord.application, Text)).where(
+                    DecisionRecord.id.in_([e for _, e, _ in found]))):
+                apps[rid] = orjson.loads(app)
+    items = [(k, {**app, "edition": task.edition} if isinstance(app, dict) else app)
+             for k, app in enumerate(apps[e] for _, e, _ in found)]
+    results = evaluate_chunk(repo, items, task.day, stored=True)
+    return ImpactChunk(len(task.numbers), tuple((number, current, classify_result(r).with_number(number))
+                                                for (number, _, current), r in zip(found, results)))
+
+
+def _lost(task: ImpactTask) -> ImpactChunk:
+    """A slice whose worker died twice: its certificates are not known to be valid, nor their verdicts; counted as
+    examined, reported by `run_impact` as a failure (never as silently missing certificates)."""
+    return ImpactChunk(-len(task.numbers), ())
+
+
+class ImpactFailed(Exception):
+    """Some slices of the registry could not be examined (their worker process stopped twice)."""
+
+    def __init__(self, certificates: int):
+        super().__init__(f"{certificates} certificates could not be examined: their worker process stopped twice")
+        self.certificates = certificates
+
+
+def impact_pool(workers: int | None, *, paths: Sequence[Path] | None,
+                overlay_dirs: Sequence[Path] = ()) -> ParallelEvaluator:
+    """Worker processes for `run_impact` (each imports this module as it starts: its first slice is not slower)."""
+    return ParallelEvaluator(workers, paths=paths, overlay_dirs=overlay_dirs, preload=(__name__,))
+
+
 def run_impact(db: Database, repo: Repository, *, category: str, edition: str, as_of: dt.date | None,
                paths: Sequence[Path] | None, overlay_dirs: Sequence[Path] = (), workers: int | None = None,
                transition: Any = None, progress: Callable[[int, int], None] | None = None,
-               pool: ParallelEvaluator | None = None) -> ImpactReport:
-    """The impact of `edition` on the certificates of `category` valid on `as_of` (default: the day the edition
-    takes effect), evaluated as of that day with the edition named in each application. `pool`: workers already
-    started (with the same rule sets and overlays), kept across runs; else a pool is started for this run."""
+               pool: ParallelEvaluator | None = None, organisation: str | None = None) -> ImpactReport:
+    """The impact of `edition` on the certificates of `category` (issued by `organisation`, if given) valid on
+    `as_of` (default: the day the edition takes effect), evaluated as of that day under that edition. `pool`:
+    workers already started (with the same rule sets and overlays), kept across runs; else a pool is started for
+    this run. `progress(done, total)`: certificates examined (valid or not) of those of the category.
+
+    This process lists the numbers only; each worker reads its slice of logs and applications itself, so that the
+    reading is spread over the workers too and the applications never cross between processes."""
     target = resolve_edition(repo, category, edition)
     day = as_of or target.in_force.from_
-    found = candidates(db, category, day)
-    items = [{**app, "edition": target.standard} if isinstance(app, dict) else app for _, _, _, app in found]
+    numbers = certificate_numbers(db, category, organisation)
+    tasks = [ImpactTask(db.url, tuple(numbers[k:k + SLICE]), day, target.standard)
+             for k in range(0, len(numbers), SLICE)]
+    examined = 0
     if progress is not None:
-        progress(0, len(found))
-    results = []
+        progress(0, len(numbers))
+
+    def done(_: int, chunk: ImpactChunk) -> None:
+        nonlocal examined
+        examined += abs(chunk.examined)
+        if progress is not None:
+            progress(examined, len(numbers))
+
     own = pool is None
-    evaluator = pool if pool is not None else ParallelEvaluator(workers, paths=paths, overlay_dirs=overlay_dirs)
+    evaluator = pool if pool is not None else impact_pool(workers, paths=paths, overlay_dirs=overlay_dirs)
     try:
-        for k in range(0, len(items), CHUNK):
-            results.extend(evaluator.evaluate_reduced(items[k:k + CHUNK], day, reduce=classify_result))
-            if progress is not None:
-                progress(len(results), len(found))
+        if evaluator.workers == 0:
+            chunks = []
+            for k, task in enumerate(tasks):
+                chunks.append(impact_slice(db, repo, task))
+                done(k, chunks[-1])
+        else:
+            chunks = evaluator.map_tasks(impact_task, tasks, failed=_lost, done=done)
     finally:
         if own:
             evaluator.close()
-    impacts = [r.with_number(number) for (number, _, _, _), r in zip(found, results)]
+    lost = -sum(c.examined for c in chunks if c.examined < 0)
+    if lost:
+        raise ImpactFailed(lost)
+    impacts = [impact for c in chunks for _, _, impact in c.found]
     editions: dict[str, int] = {}
-    for _, _, ed, _ in found:
-        if ed is not None:
-            editions[ed] = editions.get(ed, 0) + 1
+    for c in chunks:
+        for _, ed, _ in c.found:
+            if ed is not None:
+                editions[ed] = editions.get(ed, 0) + 1
     return ImpactReport(category, target, day, impacts, editions, _deadlines(repo, editions, target, transition))
 
 
@@ -205,6 +324,9 @@ def cmd_impact(args: argparse.Namespace) -> int:
     except DiagnosticError as e:
         for d in e.diagnostics:
             err.print(f"error: {d.code}: {d.message}" + (f" (hint: {d.hint})" if d.hint else ""), markup=False)
+        return 1
+    except ImpactFailed as e:
+        err.print(f"error: worker_failed: {e}", markup=False)
         return 1
     if args.format == "json":
         json.dump(report.to_dict(), sys.stdout, ensure_ascii=False, indent=2)

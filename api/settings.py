@@ -67,6 +67,14 @@ class Settings(BaseSettings):
         default=10.0, gt=0, le=3_600,
         description="reading and checking one body (or uploaded rule file), waiting for a free process "
                     "included, must end within this; else its process is killed and the answer is 503")
+    # --- edition impact jobs (docs/registry.md, "Edition impact through the API") ------------------------------
+    impact_jobs: int = Field(
+        default=2, ge=1, le=64,
+        description="impact jobs running at once on this database (each in its own process, with its workers); "
+                    "one at a time per certification body")
+    impact_workers: int = Field(
+        default=2, ge=0, le=64,
+        description="worker processes of one impact job (0: the job's own process evaluates)")
     auto_migrate: bool = Field(default=True, description="bring the database schema to the newest revision on start")
 
     # --- abuse limits (docs/api.md, "Abuse limits"): per worker process, per client address -----------------

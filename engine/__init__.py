@@ -37,7 +37,7 @@ _EXPORTS = {
     "read_application": "intake", "resolve_unit": "intake",
     # evaluation: one, a batch, or many in worker processes
     "evaluate": "evaluator", "evaluate_batch": "evaluator", "evaluate_each": "evaluator",
-    "ParallelEvaluator": "parallel", "evaluate_many": "parallel",
+    "ParallelEvaluator": "parallel", "evaluate_many": "parallel", "evaluate_chunk": "parallel",
     # the decision as data: its records
     "Decision": "decision", "CriterionResult": "decision", "RequirementResult": "decision", "LabelResult": "decision",
     # certification bodies' overlays (the BDD kit's step library applies them to scenarios)
@@ -54,8 +54,8 @@ __all__ = [
     "Indicator", "Label", "LabelResult", "LoadResult", "PROJECT_ROOT", "PUBLIC_SUBMODULES", "ParallelEvaluator",
     "Parameter", "Pointer", "Repository", "RequirementResult", "RuleSet", "SourceDocument", "application_from_data",
     "apply_overlays", "certificates", "default_catalog_dir", "default_rules_dir", "did_you_mean", "evaluate",
-    "evaluate_batch", "evaluate_each", "evaluate_many", "field_path", "format_diagnostic", "impact", "load",
-    "load_schema", "native", "ops", "parse_application", "parse_text", "read_application", "resolve_unit", "units",
+    "evaluate_batch", "evaluate_chunk", "evaluate_each", "evaluate_many", "field_path", "format_diagnostic", "impact",
+    "load", "load_schema", "native", "ops", "parse_application", "parse_text", "read_application", "resolve_unit", "units",
 ]
 
 if TYPE_CHECKING:  # what the type checker sees; at run time `__getattr__` imports each on first use
@@ -68,7 +68,7 @@ if TYPE_CHECKING:  # what the type checker sees; at run time `__getattr__` impor
     from .loader import PROJECT_ROOT, LoadResult, default_catalog_dir, default_rules_dir, load
     from .models import Category, Criterion, Indicator, Label, Parameter, RuleSet
     from .overlays import apply_overlays
-    from .parallel import ParallelEvaluator, evaluate_many
+    from .parallel import ParallelEvaluator, evaluate_chunk, evaluate_many
     from .repository import Repository
     from .schema_check import load_schema
     from .yamlsource import Pointer, SourceDocument, parse_text

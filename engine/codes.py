@@ -104,6 +104,11 @@ CODES: dict[str, str] = {
     "certificate_busy": "a certificate changed by too many writers at once; retry",
     "certificate_prefix_taken": "the certificate number prefix belongs to another organisation",
     "impact_edition_unknown": "an impact analysis names an edition the category does not have",
+    "impact_overlay_target": "a what-if overlay of an impact job targets another rule set than the edition analysed",
+    "impact_job_busy": "the body already has an impact job queued or running, or the service runs as many as it allows",
+    "impact_job_not_finished": "the results of an impact job that has not finished were asked for",
+    "impact_job_failed": "an impact job failed (its diagnostics say why), or its process could not be started",
+    "impact_job_lost": "an impact job's process ended, or fell silent, before the job finished",
     "draw_size_invalid": "a random draw asks for a number of certificates outside the allowed range",
     "draw_certificate_not_drawn": "a check recorded for a certificate the draw did not select",
     # the HTTP status of an error the service did not describe itself

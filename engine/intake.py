@@ -18,8 +18,8 @@ from .schema_check import field_path, schema_diagnostics
 from .units import UnitError, check_unit, same_dimension
 from .yamlsource import APPLICATION_LIMITS, Pointer, SourceDocument, data_diagnostics, parse_text, read_document
 
-__all__ = ["parse_application", "read_application", "application_from_data", "check_references", "resolve_unit",
-           "MAX_MAGNITUDE"]
+__all__ = ["parse_application", "read_application", "application_from_data", "application_from_stored",
+           "check_references", "resolve_unit", "MAX_MAGNITUDE"]
 
 # Measurements and parameters beyond this cannot be physical, and converted to a limit's unit they may overflow
 # to infinity: refused at intake, as the API does (numbers that fit no double are refused earlier, by the reader).
@@ -75,6 +75,18 @@ def application_from_data(data: Any, file: str = "<request>") -> tuple[Applicati
     diags = data_diagnostics(data, file, limits=APPLICATION_LIMITS)
     if diags:
         return None, _doc_from_data(data, file), diags
+    data = _signless_zeros(data)
+    doc = _doc_from_data(json.loads(json.dumps(data)) if not isinstance(data, dict) else data, file)
+    app, diags = _typed(doc)
+    return app, doc, diags
+
+
+def application_from_stored(data: Any, file: str = "<stored>") -> tuple[Application | None, SourceDocument,
+                                                                        list[Diagnostic]]:
+    """`application_from_data` for an application read back from the service's own database, which stored it only
+    after `data_diagnostics` accepted it (text a database can hold, numbers in range, size and depth bounded): that
+    check is not run again. Every check the decision depends on is: -0.0 read as 0.0, the schema, the typed model
+    (and, in `Repository.prepare`, the references and the unit). For the impact analysis, which reads thousands."""
     data = _signless_zeros(data)
     doc = _doc_from_data(json.loads(json.dumps(data)) if not isinstance(data, dict) else data, file)
     app, diags = _typed(doc)

@@ -11,11 +11,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import math
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from .compiler import CompiledRuleSet
 from .decision import Decision
 from .diagnostics import Diagnostic, DiagnosticError
 from .evaluator import evaluate, evaluate_batch
-from .intake import application_from_data, parse_application
+from .intake import application_from_data, application_from_stored, parse_application
 from .repository import Repository
 
 __all__ = ["ItemResult", "ParallelEvaluator", "evaluate_chunk", "evaluate_many", "evaluate_one"]
@@ -57,14 +58,15 @@ def evaluate_one(repo: Repository, index: int, item: Item, as_of: dt.date, *, bi
 
 
 def evaluate_chunk(repo: Repository, chunk: Sequence[tuple[int, Item]], as_of: dt.date, *,
-                   binding: bool = True) -> list[ItemResult]:
+                   binding: bool = True, stored: bool = False) -> list[ItemResult]:
     """`evaluate_one` for each (index, item), in order: the same results, with the applications of each rule
     set evaluated together by `evaluate_batch` (shared durable sessions). Should a batch fail, its items are
-    evaluated one by one, so that one item's failure never costs another its decision."""
+    evaluated one by one, so that one item's failure never costs another its decision. `stored`: the items are
+    applications read back from the service's database (`intake.application_from_stored`)."""
     results: dict[int, ItemResult] = {}
     groups: dict[str, tuple[CompiledRuleSet, list[tuple[int, Application, str | None]]]] = {}
     for index, item in chunk:
-        prepared = _prepare(repo, index, item, as_of)
+        prepared = _prepare(repo, index, item, as_of, stored)
         if isinstance(prepared, ItemResult):
             results[index] = prepared
             continue
@@ -82,15 +84,15 @@ def evaluate_chunk(repo: Repository, chunk: Sequence[tuple[int, Item]], as_of: d
     return [results[index] for index, _ in chunk]
 
 
-def _prepare(repo: Repository, index: int, item: Item,
-             as_of: dt.date) -> ItemResult | tuple[CompiledRuleSet, Application, str | None]:
+def _prepare(repo: Repository, index: int, item: Item, as_of: dt.date,
+             stored: bool = False) -> ItemResult | tuple[CompiledRuleSet, Application, str | None]:
     """Intake: the rule set, the checked application and its certification unit, or the diagnostics."""
     file = f"<item {index}>"
     try:
         if isinstance(item, str):
             app, doc, diags = parse_application(item, file)
         else:
-            app, doc, diags = application_from_data(item, file)
+            app, doc, diags = (application_from_stored if stored else application_from_data)(item, file)
         if diags or app is None or doc is None:
             return ItemResult(index, None, tuple(diags) or (Diagnostic("application_schema_error",
                                                                        "the application could not be read", file),))
@@ -120,8 +122,10 @@ def _failed(index: int, e: Exception) -> ItemResult:
 _worker_repo: Repository | None = None
 
 
-def _init_worker(paths: Sequence[str] | None, overlay_dirs: Sequence[str] = ()) -> None:
+def _init_worker(paths: Sequence[str] | None, overlay_dirs: Sequence[str] = (), preload: Sequence[str] = ()) -> None:
     global _worker_repo
+    for module in preload:  # the modules of the tasks to come, imported now rather than in the first task
+        importlib.import_module(module)
     _worker_repo = Repository.load([Path(p) for p in paths] if paths is not None else None,
                                    [Path(p) for p in overlay_dirs])
     _worker_repo.compile_all()
@@ -134,6 +138,13 @@ def _run_chunk(chunk: Sequence[tuple[int, Item]], as_of: dt.date, binding: bool,
         raise RuntimeError("worker has no repository")
     results = evaluate_chunk(repo, chunk, as_of, binding=binding)
     return results if reduce is None else [reduce(r) for r in results]
+
+
+def _run_task(fn: Callable[[Repository, Any], Any], payload: Any) -> Any:
+    repo = _worker_repo
+    if repo is None:  # pragma: no cover - the initializer always ran
+        raise RuntimeError("worker has no repository")
+    return fn(repo, payload)
 
 
 def _ping() -> int:
@@ -149,13 +160,15 @@ class ParallelEvaluator:
     `workers=0` evaluates in this process (same results, no pool), which is what small batches want."""
 
     def __init__(self, workers: int | None = None, *, paths: Sequence[Path] | None = None,
-                 start_method: str = "spawn", chunk_size: int | None = None, overlay_dirs: Sequence[Path] = ()):
+                 start_method: str = "spawn", chunk_size: int | None = None, overlay_dirs: Sequence[Path] = (),
+                 preload: Sequence[str] = ()):
         if start_method not in ("spawn", "forkserver"):
             raise ValueError(f"start method `{start_method}` is not allowed: use `spawn` or `forkserver`")
         self.workers = max(0, workers if workers is not None else (os.cpu_count() or 1))
         self.paths = [str(p) for p in paths] if paths is not None else None
         self.overlay_dirs = [str(p) for p in overlay_dirs]  # a body's licensed limits, merged in every worker
         self.start_method = start_method
+        self.preload = tuple(preload)  # modules each worker imports as it starts (those of `map_tasks`' functions)
         self.chunk_size = chunk_size
         self._pool: ProcessPoolExecutor | None = None
         self._local: Repository | None = None
@@ -182,7 +195,11 @@ class ParallelEvaluator:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context(self.start_method),
-                                   initializer=_init_worker, initargs=(self.paths, self.overlay_dirs))
+                                   initializer=_init_worker, initargs=(self.paths, self.overlay_dirs, self.preload))
+
+    def pids(self) -> list[int]:
+        """The worker processes' ids (none before `start`, nor with `workers=0`): for measuring their CPU time."""
+        return sorted((self._pool._processes or {}).keys()) if self._pool is not None else []
 
     def close(self) -> None:
         if self._pool is not None:
@@ -191,6 +208,60 @@ class ParallelEvaluator:
         if self._local is not None:
             self._local.close()
             self._local = None
+
+    def map_tasks(self, fn: Callable[[Repository, Any], Any], payloads: Sequence[Any], *,
+                  failed: Callable[[Any], Any], done: Callable[[int, Any], None] | None = None) -> list[Any]:
+        """`fn(repository, payload)` for each payload in the workers (`fn` a module-level function, so that it
+        pickles by name; a payload small: the worker fetches what it needs), results in payload order. For work
+        whose input the worker reads itself (the impact analysis reads its certificates from the database), so
+        that neither the reading nor the pickling of the inputs is left to this process. `done(i, result)` is
+        called here as each payload's result arrives (in completion order). A payload whose worker died twice:
+        `failed(payload)` in its place."""
+        if not payloads:
+            return []
+        self.start()
+        if self.workers == 0:
+            assert self._local is not None
+            out = []
+            for i, payload in enumerate(payloads):
+                out.append(fn(self._local, payload))
+                if done is not None:
+                    done(i, out[-1])
+            return out
+        results: dict[int, Any] = {}
+        pending = list(range(len(payloads)))
+        for attempt in range(2):
+            if not pending:
+                break
+            if attempt and self._pool is None:
+                self._pool = self._new_pool()
+            assert self._pool is not None
+            futures: dict[Future[Any], int] = {}
+            for i in pending:
+                try:
+                    futures[self._pool.submit(_run_task, fn, payloads[i])] = i
+                except BrokenProcessPool:
+                    break
+            broken = [i for i in pending if i not in futures.values()]
+            for future in as_completed(futures):
+                i = futures[future]
+                try:
+                    results[i] = future.result()
+                except BrokenProcessPool:
+                    broken.append(i)
+                    continue
+                if done is not None:
+                    done(i, results[i])
+            if broken:
+                # a worker died (a crash in native code, or it was killed): the pool is unusable
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+            pending = sorted(broken)
+        for i in pending:
+            results[i] = failed(payloads[i])
+            if done is not None:
+                done(i, results[i])
+        return [results[i] for i in range(len(payloads))]
 
     def evaluate(self, items: Iterable[Item], as_of: dt.date, *, binding: bool = True) -> list[ItemResult]:
         """One result per item, in input order."""

@@ -107,6 +107,14 @@ INTENDED: tuple[Intended, ...] = (
         "diagnostics for a file that is no rule set)",
         frozenset({200}), operations=r"POST /v1/rulesets/validate"),
     Intended(
+        "impact_refusal", "positive_data_acceptance",
+        "an impact job names a category and an edition (and maybe a what-if overlay targeting it): which editions a "
+        "category has, a JSON Schema cannot say (422 `impact_edition_unknown`, `impact_overlay_target`); and a body "
+        "has one impact job active at a time, the service a bounded number (409 `impact_job_busy`): a state, not a "
+        "schema bound",
+        frozenset({409, 422}), frozenset({"impact_edition_unknown", "impact_overlay_target", "impact_job_busy"}),
+        r"POST /v1/impact-jobs"),
+    Intended(
         "body_limit", "positive_data_acceptance",
         "a body over GREENCERT_MAX_BODY_BYTES (2 MB) is refused with 413 before it is read; a setting, not a "
         "schema bound",

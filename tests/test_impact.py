@@ -33,3 +33,26 @@ def test_keep_lose_undetermined() -> None:
     s = summarize([keep, lose, gap, none])
     assert s["counts"] == {"keep": 1, "lose": 1, "undetermined": 2} and s["certificates"] == 4
     assert s["criteria_causing_losses"] == [{"id": "benzene", "certificates": 1}]
+
+
+def test_a_stored_application_gets_every_check_its_decision_depends_on() -> None:
+    """intake.application_from_stored (the impact analysis' intake of applications read back from the database)
+    skips only the check of what a database can hold: the same application, -0.0 read as 0.0, schema errors."""
+    import json
+
+    import yaml
+
+    from engine.intake import application_from_data, application_from_stored
+
+    data = json.loads(json.dumps(yaml.safe_load((PROJECT_ROOT / "examples" / "coatings" / "granted.yaml").read_text(
+        encoding="utf-8")), default=str))
+    assert application_from_stored(data)[0] == application_from_data(data)[0] is not None
+    signed = json.loads(json.dumps(data))
+    signed["evidence"]["test_reports"][0]["results"][0]["value"] = -0.0
+    app, _, diags = application_from_stored(signed)
+    assert app is not None and not diags
+    value = app.evidence.test_reports[0].results[0].value
+    assert value == 0.0 and str(value) == "0.0"
+    broken = {**data, "product": {**data["product"], "model": 42}}
+    app, _, diags = application_from_stored(broken)
+    assert app is None and diags and diags[0].code == "application_schema_error"

@@ -130,8 +130,8 @@ def test_a_chunk_evaluated_in_batches_gives_what_each_item_gives_alone(items: li
         victim = next(r.decision.application_id for r in alone if r.decision and r.decision.application_id)
         real_prepare = parallel._prepare
 
-        def prepare(repo: Any, index: int, item: Any, as_of: dt.date) -> Any:
-            prepared = real_prepare(repo, index, item, as_of)
+        def prepare(repo: Any, index: int, item: Any, as_of: dt.date, stored: bool = False) -> Any:
+            prepared = real_prepare(repo, index, item, as_of, stored)
             if isinstance(prepared, tuple) and prepared[1].id == victim:
                 compiled, app, unit = prepared
                 return compiled, app.model_copy(update={"scope": ("no_such_label",)}), unit
@@ -165,3 +165,27 @@ def test_results_match_the_expected_example_outcomes(paths: list[Path]) -> None:
     assert len(cases) >= 10
     results = evaluate_many(texts, AS_OF, workers=2, paths=paths)
     assert [(name, r.decision.outcome if r.decision else r.diagnostics) for (name, _), r in zip(cases, results)] == cases
+
+
+def _task(repo: Repository, payload: str) -> tuple[str, int, int]:
+    """A task for map_tasks: run in a worker, with the worker's repository (dies on `die`)."""
+    if payload == "die":
+        os._exit(3)
+    return payload, len(repo.rulesets), os.getpid()
+
+
+def test_map_tasks_runs_in_the_workers_in_order_and_a_task_that_kills_its_worker_twice_is_failed(
+        paths: list[Path]) -> None:
+    payloads = [f"p{k}" for k in range(12)]
+    rulesets = len(Repository.load(paths).rulesets)
+    done: list[int] = []
+    with ParallelEvaluator(2, paths=paths, preload=("json",)) as pool:
+        out = pool.map_tasks(_task, payloads, failed=lambda p: (p, -1, 0), done=lambda i, r: done.append(i))
+        assert [o[:2] for o in out] == [(p, rulesets) for p in payloads]
+        assert {o[2] for o in out} <= set(pool.pids()) and os.getpid() not in {o[2] for o in out}
+        assert sorted(done) == list(range(12))
+        mixed = pool.map_tasks(_task, ["a", "die", "b"], failed=lambda p: (p, -1, 0))
+        assert [m[:2] for m in mixed] == [("a", rulesets), ("die", -1), ("b", rulesets)]
+        assert pool.map_tasks(_task, ["c"], failed=lambda p: (p, -1, 0))[0][:2] == ("c", rulesets)  # a new pool
+    with ParallelEvaluator(0, paths=paths) as local:
+        assert local.map_tasks(_task, ["d"], failed=lambda p: (p, -1, 0)) == [("d", rulesets, os.getpid())]

@@ -42,8 +42,9 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 def settings(database_url: str) -> Settings:
     # the access matrix and the generated requests present thousands of bad keys from one test client: the
     # failed-authentication limit (tests/api/test_api_abuse.py) would answer them 429 instead of 401
+    # impact jobs (tests/api/test_api_impact_jobs.py) evaluate in their own process, without workers of their own
     return Settings(database_url=database_url, max_body_bytes=200_000, max_batch_items=20,
-                    auth_failure_limit=1_000_000)
+                    auth_failure_limit=1_000_000, impact_workers=0, impact_jobs=8)
 
 
 @pytest.fixture(scope="module")

@@ -43,6 +43,7 @@ ENDPOINTS = [
     Endpoint("GET", "/v1/categories/coatings/editions", ALL),
     Endpoint("GET", "/v1/categories/coatings/criteria", ALL),
     Endpoint("GET", "/v1/categories/coatings/labels", ALL),
+    Endpoint("GET", "/v1/operators", ALL),
     Endpoint("GET", "/v1/rulesets", ALL),
     Endpoint("GET", "/v1/rulesets/versions/{version}", ALL),
     Endpoint("POST", "/v1/rulesets/validate", frozenset({RA, ADMIN, OP}), "rule_file"),
@@ -72,6 +73,9 @@ ENDPOINTS = [
     Endpoint("POST", "/v1/draws/{draw}/checks", frozenset({CB}), "draw_check", 201, foreign=404),
     Endpoint("GET", "/v1/public/draws/{draw}", PUBLIC),
     Endpoint("GET", "/v1/public/draws/{draw}/reproduction", PUBLIC),
+    Endpoint("POST", "/v1/impact-jobs", frozenset({CB}), "impact_job", 202),
+    Endpoint("GET", "/v1/impact-jobs/{impact_job}", frozenset({CB}), foreign=404),
+    Endpoint("GET", "/v1/impact-jobs/{impact_job}/results", frozenset({CB}), foreign=404),
     Endpoint("GET", "/v1/health", PUBLIC),
     Endpoint("GET", "/v1/ready", PUBLIC),
 ]
@@ -83,6 +87,7 @@ CALLERS = [(role, whose) for role in ROLES for whose in ("own", "foreign")] + [(
 def _template(path: str) -> str:
     return (path.replace("{evaluation}", "{evaluation_id}").replace("{self_check}", "{self_check_id}")
             .replace("{key}", "{key_id}").replace("{certificate}", "{number}").replace("{draw}", "{draw_id}")
+            .replace("{impact_job}", "{job_id}")
             .replace("coatings", "{category}"))
 
 
@@ -107,9 +112,30 @@ def world(client: TestClient, app: FastAPI, org: Org) -> dict[str, str]:
                        headers=org.headers(CB)).json()
     draw = client.post("/v1/draws", json={"n": 1, "issued_by": org.name}, headers=org.headers(CB)).json()
     assert draw["certificates"][0]["number"] == cert["number"]
+    job = _finished_impact_job(app, org)
     return {"evaluation": ev["id"], "self_check": sc["id"], "key": victim.id, "key_token": victim.token,
             "version": ev["decision"]["ruleset_version"], "organisation": org.name, "certificate": cert["number"],
-            "draw": draw["id"]}
+            "draw": draw["id"], "impact_job": job}
+
+
+def _finished_impact_job(app: FastAPI, org: Org) -> str:
+    """A finished impact job of `org`, recorded as its process would have (the jobs themselves are tested in
+    test_api_impact_jobs.py; here only who may read it)."""
+    import datetime as dt
+    import uuid
+
+    from api.db import utcnow
+    from api.impact_tables import ImpactJobRecord
+
+    job_id = str(uuid.uuid4())
+    with app.state.services.db.write() as session:
+        session.add(ImpactJobRecord(
+            id=job_id, organisation=org.name, api_key_id=org.key_ids[CB], category="coatings", edition="GB/T 35602-2017",
+            ruleset_id="coatings/GB-T-35602-2017", as_of=dt.date.fromisoformat(AS_OF), status="done", done=0,
+            total=0, summary={"certificates": 0, "counts": {"keep": 0, "lose": 0, "undetermined": 0},
+                              "criteria_causing_losses": [], "undetermined_because": []},
+            created_at=utcnow(), finished_at=utcnow()))
+    return job_id
 
 
 def _request(client: TestClient, e: Endpoint, world: dict[str, str], headers: dict[str, str]) -> Any:
@@ -130,6 +156,8 @@ def _request(client: TestClient, e: Endpoint, world: dict[str, str], headers: di
         kwargs["json"] = {"n": 1}
     elif e.body == "draw_check":
         kwargs["json"] = {"number": world["certificate"], "evaluation_id": world["evaluation"], "on": AS_OF}
+    elif e.body == "impact_job":
+        kwargs["json"] = {"category": "coatings", "edition": "GB/T 35602-2017", "as_of": AS_OF}
     elif e.body == "key":
         kwargs["json"] = {"organisation": world["organisation"], "role": CB}
     elif e.body == "rule_file":

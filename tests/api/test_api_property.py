@@ -22,7 +22,7 @@ EXAMPLES = {"sqlite": 3000, "postgres": 1500}
 OVERRIDE = os.environ.get("GREENCERT_PROPERTY_EXAMPLES")
 ROLE_FOR = {"/v1/evaluations": "certification_body", "/v1/self-checks": "manufacturer",
             "/v1/rulesets/validate": "rule_author", "/v1/keys": "administrator",
-            "/v1/certificates": "certification_body"}
+            "/v1/certificates": "certification_body", "/v1/impact-jobs": "certification_body"}
 
 
 def _role(path: str) -> str | None:
@@ -44,7 +44,9 @@ def test_no_generated_request_gets_a_5xx(client: TestClient, app: FastAPI, org: 
     certificate = client.post("/v1/certificates", json={"evaluation_id": evaluation["id"], "holder": org.name},
                               headers=org.headers("certification_body")).json()
     known = {"evaluation_id": evaluation["id"], "self_check_id": self_check["id"], "category": "coatings",
-             "version": evaluation["decision"]["ruleset_version"], "number": certificate["number"]}
+             "version": evaluation["decision"]["ruleset_version"], "number": certificate["number"],
+             "job_id": client.post("/v1/impact-jobs", json={"category": "coatings", "edition": "GB/T 35602-2017"},
+                                   headers=org.headers("certification_body")).json()["id"]}
     calls: list[int] = []
     statuses: dict[int, int] = {}
     started = time.monotonic()

@@ -318,7 +318,7 @@ def test_impact_equals_evaluating_each_application(database_url: str, logs: dict
         got = {i.number: i.verdict for i in report.items}
         assert got == _one_by_one(repo, logs, database_url, edition)
         assert report.to_dict()["summary"]["counts"] == {v: list(got.values()).count(v) for v in VERDICTS}
-        assert len(got) > 5 and seen[-1] == (len(got), len(got))
+        assert len(got) > 5 and seen[-1][0] == seen[-1][1] >= len(got)  # every certificate of the category examined
         assert any(e["edition"] == "textiles/GB-T-35611-2017" and e["deadline"] is None and "note" in e
                    for e in report.deadlines)  # no transition is given: none is invented
     # "what if": a body tries a limit its products do not meet; every certificate would lose, on that criterion
