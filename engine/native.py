@@ -141,8 +141,9 @@ def select() -> str:
 
 
 def compiled() -> bool:
-    """Whether the modules this process evaluates with are the compiled ones."""
-    modules = [sys.modules.get(f"{PACKAGE}.{m}") for m in MODULES]
+    """Whether the modules this process evaluates with are the compiled ones (importing them if nothing has yet:
+    the engine's facade is lazy, so `import engine` alone loads neither)."""
+    modules = [importlib.import_module(f"{PACKAGE}.{m}") for m in MODULES]
     return all(m is not None and not str(getattr(m, "__file__", "")).endswith(".py") for m in modules)
 
 
