@@ -8,7 +8,7 @@ built the extensions; `GREENCERT_PURE_PYTHON=1` gives its source), in a fresh pr
 to one CPU, on the same synthetic workload (benchmarks/workload.py, seeded). The measurements are interleaved
 round by round (tree A compiled, tree B compiled, A source, B source, ...), so that the load of a shared machine
 falls on all of them alike; the best round counts. Each process times, in CPU seconds: `evaluate` one application
-at a time, `evaluate_each` in bulk, and the tree's own reference evaluator (tests/reference_evaluator.py) on the
+at a time, `evaluate_each` in bulk, and the tree's own reference evaluator (tests/support/reference_evaluator.py) on the
 same applications, and hashes the decisions it made (as JSON): every configuration must make the same ones.
 """
 
@@ -34,7 +34,8 @@ def worker(n: int, repeat: int) -> dict[str, Any]:
     cpus = sorted(os.sched_getaffinity(0))
     os.sched_setaffinity(0, {cpus[-1]})
     root = Path.cwd()
-    sys.path[:0] = [str(root / "benchmarks"), str(root / "tests")]
+    # tests/support/ holds the reference evaluator; a tree from before the tests were arranged by package, tests/
+    sys.path[:0] = [str(root / "benchmarks"), str(root / "tests" / "support"), str(root / "tests")]
     import workload
     from reference_evaluator import evaluate_reference
 

@@ -7,7 +7,7 @@
 #                  both also with compiler.py and evaluator.py run as source when they run compiled
 #                  (engine/native.py), so the compiled build is compared with the source in the same run
 #   (b) durable    `DurableRuleSet.fire` on the fields the engine built for those applications (and its parts)
-#   (c) reference  tests/reference_evaluator.py `evaluate_reference` on the same validated applications
+#   (c) reference  tests/support/reference_evaluator.py `evaluate_reference` on the same validated applications
 #   (d) intake     parse + validate + evaluate from a dict (`application_from_data` + `Repository.check`)
 #   (e) parallel   (d) through `engine.parallel` with 1 and 2 spawned worker processes (wall clock, workers
 #                  started beforehand; includes pickling the decisions back)
@@ -42,7 +42,7 @@ TARGET = 10_000  # applications/s through the engine, one core
 
 
 def _load_reference() -> Callable[..., Any] | None:
-    sys.path.insert(0, str(PROJECT_ROOT / "tests"))
+    sys.path.insert(0, str(PROJECT_ROOT / "tests" / "support"))
     try:
         from reference_evaluator import evaluate_reference
     except ImportError:
@@ -202,7 +202,7 @@ def report(r: dict[str, Any]) -> str:
     if p1 and p2:
         lines.append(f"    2 workers / 1 worker: {p2['per_wall_s'] / p1['per_wall_s']:.2f}x")
     if ref is None:
-        lines.append("reference evaluator: tests/reference_evaluator.py not found, (c) not measured")
+        lines.append("reference evaluator: tests/support/reference_evaluator.py not found, (c) not measured")
     else:
         lines.append(f"engine vs reference outcome disagreements: {r['reference_outcome_disagreements']}")
     if r.get("source"):

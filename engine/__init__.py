@@ -7,7 +7,7 @@ here, because their names only read well qualified (`certificates.check`, `certi
 `units.conversion`, `impact.summarize`) and each is a vocabulary of its own: a certificate's life, units, the
 impact of a new edition on certificates, the operator registry, the evaluator build in use. Every other module
 of `engine` is internal and may change shape (pyproject.toml's `engine-facade` contract and
-tests/test_engine_facade.py keep it so).
+tests/engine/test_engine_facade.py keep it so).
 
 The names are resolved when first used (PEP 562 `__getattr__`), so `import engine` costs almost nothing: a
 command imports the stages it runs (the loader without the evaluator, the evaluator without the web service).
@@ -48,7 +48,7 @@ _EXPORTS = {
 }
 PUBLIC_SUBMODULES = ("certificates", "impact", "native", "ops", "units")
 
-# a literal, for the type checker; tests/test_engine_facade.py checks it is `_EXPORTS` and `PUBLIC_SUBMODULES`
+# a literal, for the type checker; tests/engine/test_engine_facade.py checks it is `_EXPORTS` and `PUBLIC_SUBMODULES`
 __all__ = [
     "Application", "Category", "Criterion", "CriterionResult", "Decision", "Diagnostic", "DiagnosticError",
     "Indicator", "Label", "LabelResult", "LoadResult", "PROJECT_ROOT", "PUBLIC_SUBMODULES", "ParallelEvaluator",

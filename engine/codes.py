@@ -1,6 +1,6 @@
 """Every diagnostic code, with what it means: one dict, the one home of the codes.
 
-A diagnostic (engine/diagnostics.py) carries one of these codes from YAML to the API. `tests/test_codes.py` walks
+A diagnostic (engine/diagnostics.py) carries one of these codes from YAML to the API. `tests/engine/test_codes.py` walks
 the sources of engine/, api/ and greencert_cli/ and checks that every code they raise is here, and that every code
 here is named in the documentation (docs/diagnostics.md for the loading stages, docs/api.md for the service)."""
 

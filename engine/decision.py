@@ -193,7 +193,7 @@ def to_jsonable(value: Any) -> Any:
 # A decision builds ~40 records and the API turns each into a dict; walking `dataclasses.fields` per record
 # cost ~3 ms a decision. Instead each record class gets one generated function (as `dataclasses` itself
 # generates `__init__`): fields whose declared type is only str/int/float/bool/None are copied as they are,
-# tuples of strings become lists, the rest goes through `to_jsonable`. tests/test_decision_dict.py checks it
+# tuples of strings become lists, the rest goes through `to_jsonable`. tests/engine/test_decision_dict.py checks it
 # against the plain recursive walk.
 _PLAIN = frozenset((str, int, float, bool, type(None)))
 _PLAIN_TYPES = frozenset(("str", "int", "float", "bool", "None"))

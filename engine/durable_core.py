@@ -1,7 +1,7 @@
 """The only module that imports durable-rules; it owns that library's hazards (2.0.28, measured here).
 
 We drive the C extension `durable_rules_engine` directly: no `durable.lang`, no global `Host`, no timer
-thread. What each hazard asks of us, and where it is handled (tests/test_durable_core.py has one test per
+thread. What each hazard asks of us, and where it is handled (tests/engine/test_durable_core.py has one test per
 line, the dangerous ones in a subprocess):
 
 - at most 1,024 live sessions per rule set, then `MemoryError` and a crash: every evaluation deletes its

@@ -50,7 +50,7 @@ _OPEN = ("missing", "not_acceptable", "undetermined", "pending")
 # then take another's value, silently), and not by calling the class with keywords either, which CPython does by
 # gathering them in a dict for `__init__` (measured here: a CriterionResult took 3.5 µs by keyword, 1.1 µs
 # positionally, 0.7 µs field by field, and a decision builds one per criterion). Every field is set: one left out
-# fails loudly when read (the slots have no default), and tests/test_evaluator_records.py checks each builder.
+# fails loudly when read (the slots have no default), and tests/engine/test_evaluator_records.py checks each builder.
 _record = object.__new__
 _NO_LIMIT = "no limit value is shipped for this criterion; the certification body must supply it"
 

@@ -256,7 +256,7 @@ def _named(d: Diagnostic, p: _Problem) -> Diagnostic:
 
 # Applications are validated on every API request: a code-generated validator (fastjsonschema, ~20 µs for an
 # example application against ~390 µs for jsonschema) answers "valid?"; only an invalid document goes through
-# jsonschema, which says where and why. tests/test_schema_fast_path.py checks the two agree.
+# jsonschema, which says where and why. tests/engine/test_schema_fast_path.py checks the two agree.
 _FAST = ("application",)
 
 

@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 __all__ = ["COMMANDS", "Command", "USAGE_EXIT", "INTERNAL_EXIT", "build_parser", "main"]
 
 # The command line's own exit codes (BSD sysexits EX_USAGE, EX_SOFTWARE), beside the outcomes' 0-3 of
-# engine.cli.EXIT_CODES (which lists them too; tests/test_cli_bad_input.py checks the two agree). Not imported from
+# engine.cli.EXIT_CODES (which lists them too; tests/cli/test_cli_bad_input.py checks the two agree). Not imported from
 # there: `greencert --help` and a usage error import no engine module.
 USAGE_EXIT = 64
 INTERNAL_EXIT = 70

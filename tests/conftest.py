@@ -1,5 +1,5 @@
 """Shared pytest fixtures: the project root and the shipped catalogue and rule sets, loaded once; and whether the
-PostgreSQL tests run (tests/postgres_support.py), said in the header and at the end of every run."""
+PostgreSQL tests run (tests/support/postgres_support.py), said in the header and at the end of every run."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def repo() -> Iterator[Repository]:
 # ------------------------------------------------------------------------------------- PostgreSQL, said plainly
 
 def pytest_report_header(config: pytest.Config) -> str:
-    from postgres_support import postgres_choice
+    from tests.support.postgres_support import postgres_choice
 
     return postgres_choice().message
 
@@ -43,7 +43,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     """Whether the PostgreSQL tests ran, at the end where it is read (above the short summary), and how many did
     not."""
-    from postgres_support import postgres_choice
+    from tests.support.postgres_support import postgres_choice
 
     choice = postgres_choice()
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if "postgres" in getattr(r, "keywords", {})]

@@ -75,7 +75,7 @@ ENGINES: dict[str, tuple[str, str, str]] = {
         "the bulk path with engine/compiler.py and engine/evaluator.py loaded from their source: the uncompiled "
         "baseline", "full"),
     "reference": (
-        "reference evaluator (plain Python, tests/reference_evaluator.py)",
+        "reference evaluator (plain Python, tests/support/reference_evaluator.py)",
         "the same decision semantics in plain Python from docs/semantics.md (admission, verdicts, margins, "
         "basic requirements, inspection, labels, outcome) without the explanation texts", "full"),
     "durable_full": (
@@ -117,7 +117,7 @@ TARGET_FULL = 10_000  # full decisions per second, one core
 
 
 def _load_reference() -> Callable[..., Any]:
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(ROOT / "tests" / "support"))
     try:
         from reference_evaluator import evaluate_reference
     finally:

@@ -8,7 +8,7 @@ people (`models.Requirement`, `models.Condition`), its durable-rules expression 
 margin, whether it is an upper bound, and a value that passes it (the BDD kit's drafts).
 
 Adding an operator is adding a module here (found by `_load`, placed by its `order`); the reference evaluator of the tests
-(`tests/reference_evaluator.py`) stays independent of this registry: it is the oracle the engine is checked
+(`tests/support/reference_evaluator.py`) stays independent of this registry: it is the oracle the engine is checked
 against.
 """
 

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-
-from engine.loader import PROJECT_ROOT
-
-# This folder is `tests/api` without an __init__.py; when pytest puts `tests/` on sys.path (its default
-# "prepend" import mode, e.g. `.venv/bin/pytest tests/api`), `import api` would find it as a namespace package
-# before the project's own `api` package. Putting the project root first makes `api` the real one.
-if str(PROJECT_ROOT) not in sys.path[:1]:
-    sys.path.insert(0, str(PROJECT_ROOT))
-
-from api_support import BACKENDS, TODAY, Org, database_url_for
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -24,6 +13,7 @@ from api import Settings, create_app
 from api.db import ROLES
 from api.deps import get_today
 from api.keys import create_key
+from tests.support.api_support import BACKENDS, TODAY, Org, database_url_for
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

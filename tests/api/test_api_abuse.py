@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_support import InThread
 from fastapi.testclient import TestClient
 
 from api import Settings, create_app
@@ -19,6 +18,7 @@ from api.db import Database
 from api.keys import create_key
 from api.migrate import upgrade
 from api.ratelimit import FailedAuthLimiter
+from tests.support.api_support import InThread
 
 
 class Clock:

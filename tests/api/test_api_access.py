@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from api_support import Org
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -16,6 +15,7 @@ from api.db import API_ROLES, ROLES
 from api.examples import APPLICATION
 from api.keys import create_key, revoke_key
 from api.schemas import ApiRole, Role
+from tests.support.api_support import Org
 
 AS_OF = "2026-11-01"
 ALL = frozenset(ROLES)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_support import InThread
 
 from api import Settings, create_app
 from api.keys import create_key
+from tests.support.api_support import InThread
 
 LIMIT = 3.0  # GREENCERT_PARSE_TIMEOUT_SECONDS for these tests
 # The bound stated for a body's answer: the time limit, plus killing the process and answering (generous: the

@@ -6,12 +6,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from api_support import Org
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.examples import RULE_FILE
 from engine import default_catalog_dir, default_rules_dir
+from tests.support.api_support import Org
 
 AS_OF = "2026-11-01"
 
@@ -139,8 +139,8 @@ def test_validate_reports_unreadable_files(client: TestClient, org: Org, content
 
 
 def test_validate_uses_the_broken_samples(client: TestClient, org: Org) -> None:
-    samples = sorted((Path(__file__).parent.parent / "broken_rules").glob("*.yaml"))
-    assert samples, "tests/broken_rules holds the deliberately broken rule files"
+    samples = sorted((Path(__file__).parent.parent / "support" / "broken_rules").glob("*.yaml"))
+    assert samples, "tests/support/broken_rules holds the deliberately broken rule files"
     for path in samples:
         report = _validate(client, org, path.name, path.read_bytes())
         assert report["ok"] is False, path.name

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from api_support import database_url_for, refused
 from fastapi.testclient import TestClient
 
 from api import Settings, create_app
 from api.examples import APPLICATION
 from engine.cli import main
+from tests.support.api_support import database_url_for, refused
 
 
 def test_a_certificate_from_the_shell(tmp_path: Path, capsys: pytest.CaptureFixture[str],

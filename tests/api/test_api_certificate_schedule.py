@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import TODAY, database_url_for
 from fastapi.testclient import TestClient
 
 from api import Settings, create_app
@@ -18,6 +17,7 @@ from api.certificates import CertificateSettings, get_certificate_settings
 from api.deps import get_today
 from api.examples import APPLICATION
 from api.keys import create_key
+from tests.support.api_support import TODAY, database_url_for
 
 TARGET = "coatings/GB-T-35602-2017"
 OVERLAY_ID = "test_cb/coatings_schedule"

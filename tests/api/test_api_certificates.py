@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from api_support import Org, incomplete, refused
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -17,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from api.certificates import CertificateSettings, get_certificate_settings
 from api.examples import APPLICATION
+from tests.support.api_support import Org, incomplete, refused
 
 CB, M = "certification_body", "manufacturer"
 _DATES = ("issued", "date", "valid_until", "signed")

@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
-from api_support import BACKENDS, database_url_for
 from fastapi.testclient import TestClient
 
 from api import Settings, create_app
 from greencert_cli import main
+from tests.support.api_support import BACKENDS, database_url_for
 
 
 @pytest.fixture(params=BACKENDS)

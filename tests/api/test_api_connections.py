@@ -10,12 +10,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from api_support import InThread
 from fastapi import FastAPI
 
 from api import Settings, create_app
 from api.examples import APPLICATION
 from api.keys import create_key
+from tests.support.api_support import InThread
 
 HEAD_TIMEOUT = 1.0
 BODY_TIMEOUT = 1.0

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from api_support import BACKENDS, database_url_for
 
 from engine.loader import PROJECT_ROOT
+from tests.support.api_support import BACKENDS, database_url_for
 
 SCRIPT = PROJECT_ROOT / "scripts" / "durability.py"
 

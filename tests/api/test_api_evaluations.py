@@ -9,7 +9,6 @@ import threading
 from typing import Any
 
 import pytest
-from api_support import TODAY, Org, application, incomplete, refused, with_result
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -17,6 +16,7 @@ from sqlalchemy import func, select
 from api.db import DecisionRecord, RuleSetSnapshot
 from api.examples import APPLICATION
 from engine import Repository, application_from_data
+from tests.support.api_support import TODAY, Org, application, incomplete, refused, with_result
 
 AS_OF = "2026-11-01"
 

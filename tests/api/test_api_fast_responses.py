@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 import yaml
-from api_support import TODAY, Org
 from fastapi.testclient import TestClient
 
 from api.schemas import EvaluationOut
 from engine.loader import PROJECT_ROOT
+from tests.support.api_support import TODAY, Org
 
 
 def _examples() -> list[tuple[Path, dt.date]]:

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 import yaml
-from api_support import TODAY, Org
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.examples import APPLICATION
 from engine.cli import main as cli
+from tests.support.api_support import TODAY, Org
 
 AS_OF = TODAY.isoformat()
 MISSING = object()

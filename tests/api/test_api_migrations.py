@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from api_support import BACKENDS, database_url_for
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from api.db import Base, Database
 from api.migrate import current_revision, head_revision, upgrade
+from tests.support.api_support import BACKENDS, database_url_for
 
 TABLES = {"api_keys", "ruleset_snapshots", "decisions", "alembic_version"}
 

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from api_support import TODAY, Org
 from fastapi.testclient import TestClient
 
 from api.examples import APPLICATION
+from tests.support.api_support import TODAY, Org
 
 AS_OF = TODAY.isoformat()
 MARK = "@@VALUE@@"

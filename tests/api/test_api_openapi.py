@@ -8,7 +8,6 @@ import datetime as dt
 import typing
 
 import jsonschema
-from api_support import Org
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
@@ -16,6 +15,7 @@ from api import examples, schemas
 from api.examples import APPLICATION_EXAMPLES
 from engine import decision as engine_decision
 from engine.schema_check import load_schema
+from tests.support.api_support import Org
 
 
 def _operations(doc: dict) -> list[tuple[str, str, dict]]:  # type: ignore[type-arg]

@@ -3,11 +3,11 @@ each requirement's closeness bar from it rather than from a list of its own (iss
 
 from __future__ import annotations
 
-from api_support import Org
 from fastapi.testclient import TestClient
 
 from api.examples import OPERATORS
 from engine import ops
+from tests.support.api_support import Org
 
 
 def test_the_operators_are_the_engines_registry(client: TestClient, org: Org) -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import TODAY, database_url_for
 from fastapi.testclient import TestClient
 
 from api import Settings, create_app
@@ -19,6 +18,7 @@ from api.deps import get_today
 from api.examples import APPLICATION
 from api.keys import create_key
 from engine import DiagnosticError
+from tests.support.api_support import TODAY, database_url_for
 
 AS_OF = "2026-11-01"
 OVERLAY_ID = "test_cb/coatings_licensed"

@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 import schemathesis
-from api_support import Org
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
@@ -15,6 +14,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from api.examples import APPLICATION
+from tests.support.api_support import Org
 
 # 3,000 generated requests against SQLite and 1,500 against PostgreSQL per run (about 3 and 2 minutes on a busy
 # 2-core machine); GREENCERT_PROPERTY_EXAMPLES sets both, e.g. higher for a soak.

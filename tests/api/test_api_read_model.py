@@ -10,7 +10,6 @@ from typing import Any
 
 import orjson
 import pytest
-from api_support import Org, database_url_for
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -36,6 +35,7 @@ from engine.certificates import (
     status_as_of,
 )
 from engine.loader import PROJECT_ROOT
+from tests.support.api_support import Org, database_url_for
 
 D = dt.date
 CERT = {"number": "T-000001", "organisation": "body", "holder_name": "Holder Co.", "manufacturer": "Maker Co.",

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import yaml
-from api_support import TODAY, Org, database_url_for
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -22,6 +21,7 @@ from api.examples import APPLICATION
 from api.keys import create_key
 from engine import default_rules_dir
 from engine.loader import PROJECT_ROOT
+from tests.support.api_support import TODAY, Org, database_url_for
 
 AS_OF = "2026-11-01"
 COATINGS = Path("coatings") / "GB-T-35602-2017.yaml"

@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 
 import pytest
-from api_support import postgres_url_or_skip
 
 from scripts import schemathesis_run
+from tests.support.api_support import postgres_url_or_skip
 
 MAX_EXAMPLES = 3
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from api_support import TODAY, Org
 from fastapi.testclient import TestClient
 
 from api.examples import APPLICATION
+from tests.support.api_support import TODAY, Org
 
 AS_OF = TODAY.isoformat()
 

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from engine.loader import PROJECT_ROOT
-
-# As in tests/api: `tests/web` has no __init__.py, so put the project root first for `import api`.
-if str(PROJECT_ROOT) not in sys.path[:1]:
-    sys.path.insert(0, str(PROJECT_ROOT))
-
-from web_support import CHROMIUM_ARGS, Server, chromium_or_fail, running_server
+from tests.support.web_support import CHROMIUM_ARGS, Server, chromium_or_fail, running_server
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from web_support import SCREENSHOTS, Server
-
 from api.examples import APPLICATION
+from tests.support.web_support import SCREENSHOTS, Server
 
 CB, M = "certification_body", "manufacturer"
 

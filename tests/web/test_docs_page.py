@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from web_support import Server
+
+from tests.support.web_support import Server
 
 pytestmark = pytest.mark.browser
 
@@ -58,7 +59,7 @@ def test_swagger_ui_renders_every_operation_with_only_this_service_reachable(bro
 
 
 def _screenshot() -> Any:
-    from web_support import SCREENSHOTS
+    from tests.support.web_support import SCREENSHOTS
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS / "api-docs-offline.png"

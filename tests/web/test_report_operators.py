@@ -7,8 +7,9 @@ import json
 from typing import Any
 
 import pytest
-from test_self_check_page import EXAMPLES, category, load, open_page, row, submit
-from web_support import Server, fill_form
+
+from tests.support.web_support import Server, fill_form
+from tests.web.test_self_check_page import EXAMPLES, category, load, open_page, row, submit
 
 pytestmark = pytest.mark.browser
 

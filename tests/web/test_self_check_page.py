@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from test_report_grades import wood_panel_grade_application
-from web_support import AS_OF, SCREENSHOTS, Server, fill_form
 
 from engine.loader import PROJECT_ROOT
+from tests.engine.test_report_grades import wood_panel_grade_application
+from tests.support.web_support import AS_OF, SCREENSHOTS, Server, fill_form
 
 try:
     from playwright.sync_api import expect

@@ -1,0 +1,1 @@
+"""Tests of the HTTP service (api/), against SQLite and PostgreSQL."""

@@ -1,0 +1,1 @@
+"""Tests of the BDD kit (engine/bdd) and the step library (features/)."""

@@ -1,0 +1,1 @@
+"""Tests of setup.py and of a non-editable install."""

@@ -1,0 +1,1 @@
+"""Browser tests of the service's pages (api/web), driven through Debian's chromium."""
