@@ -2,8 +2,8 @@
 `engine.__all__` and those of its public submodules (issue 19).
 
 pyproject.toml's `engine-facade` import-linter contract forbids api and engine.bdd any other engine module;
-import-linter sees modules, not names (and not features/, which is no package), so this test reads every import
-statement of api/, engine/bdd and features/ and checks the names too (`from engine import X` with X public,
+import-linter sees modules, not names (and not features/, which is not one of its root packages), so this test reads
+every import statement of api/, engine/bdd and features/ and checks the names too (`from engine import X` with X public,
 `from engine.certificates import Y` with Y in that module's `__all__`), naming the file, the line and the public
 alternative."""
 
@@ -25,7 +25,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - pytest itself depends on tomli before 3.11
     import tomli as tomllib
 
-CLIENTS = ("api", "engine/bdd", "features")  # features/ is not a package: import-linter does not see it
+CLIENTS = ("api", "engine/bdd", "features")  # features/ is not among import-linter's root packages: it does not see it
 
 
 def _public_modules() -> dict[str, set[str]]:
