@@ -11,7 +11,7 @@ import pytest
 
 from engine.loader import PROJECT_ROOT
 from greencert_cli import main
-from tests.engine.test_broken_rules import CORPUS, expectations
+from tests.support.corpus import CORPUS, expectations
 
 GREENCERT = PROJECT_ROOT / ".venv" / "bin" / "greencert"
 LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<column>\d+): (?P<code>[a-z_]+): (?P<message>.+)$")

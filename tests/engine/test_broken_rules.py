@@ -6,7 +6,6 @@ import functools
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,10 +13,7 @@ import pytest
 from engine.diagnostics import Diagnostic
 from engine.loader import PROJECT_ROOT, LoadResult, load
 from engine.yamlsource import read_document
-
-CORPUS = Path(__file__).resolve().parents[1] / "support" / "broken_rules"
-_EXPECT = re.compile(r"^#\s*expect:(.*)$")
-_TOKEN = re.compile(r"^(?P<code>[a-z][a-z0-9_]*)@(?P<line>\d+)(?::(?P<column>\d+))?$")
+from tests.support.corpus import CORPUS, case_files, case_paths, expectations
 
 # codes the loader can produce from a file; the corpus must show each at least once
 CORPUS_CODES = {
@@ -35,43 +31,6 @@ WARNING_CODES = {"rules_provenance_deprecated", "catalog_provenance_deprecated",
 ALL_CODES = CORPUS_CODES | {"file_not_found", "file_unreadable", "json_syntax_error", "no_rule_files",
                             "document_too_large", "document_too_deep", "too_many_nodes", "yaml_alias_limit",
                             "yaml_alias_refused", "invalid_text"}
-
-
-@dataclass(frozen=True, order=True)
-class Expected:
-    file: str  # relative to the corpus
-    code: str
-    line: int
-    column: int | None
-
-
-def case_paths() -> list[Path]:
-    """One case per top-level YAML file, and one per sub-folder (cases that need several files)."""
-    return sorted(p for p in CORPUS.iterdir()
-                  if not p.name.startswith(".") and (p.is_dir() or p.suffix in (".yaml", ".yml")))
-
-
-def case_files(case: Path) -> list[Path]:
-    return sorted(q for q in case.rglob("*") if q.suffix in (".yaml", ".yml")) if case.is_dir() else [case]
-
-
-def expectations(case: Path) -> list[Expected]:
-    out: list[Expected] = []
-    for f in case_files(case):
-        headers = 0
-        # bytes, not text: the encoding case is deliberately not UTF-8 below its header
-        for line in f.read_bytes().decode("utf-8", errors="replace").splitlines():
-            m = _EXPECT.match(line.strip())
-            if not m:
-                continue
-            headers += 1
-            for token in m.group(1).split():
-                t = _TOKEN.match(token)
-                assert t, f"{f}: bad expectation `{token}` (write code@line or code@line:column)"
-                out.append(Expected(str(f.relative_to(CORPUS)), t["code"], int(t["line"]),
-                                    int(t["column"]) if t["column"] else None))
-        assert headers, f"{f} has no `# expect:` line"
-    return sorted(out)
 
 
 @functools.cache

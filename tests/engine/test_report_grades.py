@@ -10,28 +10,10 @@ from rich.console import Console
 from engine import Repository, application_from_data
 from engine.decision import Decision
 from engine.report import print_decision
+from tests.support.applications import wood_panel_grade_application
 
 AS_OF = dt.date(2025, 3, 1)  # under the wood-panel edition of 2017, whatever editions follow it
 
-
-def wood_panel_grade_application(inspection: str, detection_limit: float) -> dict[str, Any]:
-    """A wood-panel application asking for the formaldehyde grade only, with a not-detected emission result and
-    every basic requirement met (the web page's tests use it too)."""
-    return {
-        "format": "greencert/application@1", "id": "GRADE-1", "category": "wood_panels",
-        "scope": ["formaldehyde_grade"], "product": {"model": "SF-1218"},
-        "evidence": {
-            "test_reports": [{"id": "R1", "laboratory": {"name": "Lab", "qualifications": ["CMA"]},
-                              "issued": "2025-01-12", "model": "SF-1218",
-                              "results": [{"indicator": "formaldehyde_emission", "not_detected": True,
-                                           "detection_limit": detection_limit, "unit": "mg/m^3"}]}],
-            "factory_inspection": {"outcome": inspection},
-            "certificates": [{"standard": "GB/T 19001-2016", "valid_until": "2028-03-01"},
-                             {"standard": "GB/T 24001-2016", "valid_until": "2028-03-01"}],
-            "declarations": [{"id": "no_major_accident"}, {"id": "pollutant_discharge_compliant"},
-                             {"id": "product_standard_compliant"}],
-        },
-    }
 
 
 def _report(repo: Repository, data: dict[str, Any]) -> tuple[Decision, str]:

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from engine.loader import PROJECT_ROOT
-from tests.engine.test_report_grades import wood_panel_grade_application
+from tests.support.applications import wood_panel_grade_application
 from tests.support.web_support import AS_OF, SCREENSHOTS, Server, fill_form
 
 try:
