@@ -141,6 +141,7 @@ def test_a_wrong_key_and_a_key_of_another_role_are_told_in_words(ui: Any, server
     text = box.inner_text()
     assert "The key was not accepted (401)" in text and "the API key is unknown or revoked" in text
     assert "{" not in text and '"code"' not in text  # sentences, not the JSON
+    assert ui.evaluate("sessionStorage.getItem('greencert.bodyApiKey')") is None  # a refused key is not kept
     assert ui.locator("#due-error").get_attribute("data-status") == "401"
     assert ui.locator("#certificates").is_hidden()
     # a manufacturer's key reads the certificates it holds, but the work list is a body's: 403, in words

@@ -157,7 +157,6 @@ async function load() {
     $("api-key-error").hidden = false;
     return;
   }
-  try { sessionStorage.setItem(KEY_STORAGE, key()); } catch { /* storage off: the key lives in the field */ }
   document.body.dataset.busy = "true";
   const day = $("as-of").value;
   const [list, due] = await Promise.all([
@@ -166,6 +165,11 @@ async function load() {
   ]);
   if (seq !== state.seq) return; // a newer request answers instead
   delete document.body.dataset.busy;
+  // the tab keeps a key the service accepted, and only that one (a refused key is not kept)
+  try {
+    if (list.status === 401 || due.status === 401) sessionStorage.removeItem(KEY_STORAGE);
+    else if (list.ok || due.ok) sessionStorage.setItem(KEY_STORAGE, key());
+  } catch { /* storage off: the key lives in the field */ }
   clearError($("list-error"));
   clearError($("due-error"));
   if (list.ok) state.list = list.data;
