@@ -1,4 +1,5 @@
-"""Routes of the self-check page: the page, its static files, and the units the form offers per indicator unit."""
+"""Routes of the web pages: the self-check page, a certification body's certificate list, their static files, and
+the units the form offers per indicator unit."""
 
 from __future__ import annotations
 
@@ -74,6 +75,12 @@ def root() -> RedirectResponse:
 @router.get("/self-check")
 def page() -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html", media_type=_MEDIA_TYPES[".html"], headers=_SECURITY_HEADERS)
+
+
+@router.get("/certificates")
+def certificates_page() -> FileResponse:
+    """A certification body's certificates and work list (certificates.js calls `/v1/certificates` with its key)."""
+    return FileResponse(STATIC_DIR / "certificates.html", media_type=_MEDIA_TYPES[".html"], headers=_SECURITY_HEADERS)
 
 
 @router.get("/self-check/static/{name}")

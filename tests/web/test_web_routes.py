@@ -37,6 +37,17 @@ def test_the_page_is_served_with_a_strict_content_security_policy(client: TestCl
     assert "http://" not in page.text and "https://" not in page.text
 
 
+def test_the_body_certificate_page_is_served_with_the_same_policy(client: TestClient) -> None:
+    page = client.get("/certificates")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "connect-src 'self'" in csp
+    for src in ("/self-check/static/style.css", "/self-check/static/certificates.js"):
+        assert f'"{src}"' in page.text
+        assert client.get(src).status_code == 200
+    assert "<script>" not in page.text and "http://" not in page.text and "https://" not in page.text
+
+
 def test_every_static_file_is_served_and_nothing_else(client: TestClient) -> None:
     names = sorted(p.name for p in STATIC_DIR.iterdir() if p.is_file())
     assert {"index.html", "app.js", "form.js", "report.js", "i18n.js", "dom.js", "style.css"} <= set(names)
