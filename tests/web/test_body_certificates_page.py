@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from web_support import SCREENSHOTS, Server
 
 from api.examples import APPLICATION
+from tests.support.web_support import SCREENSHOTS, Server
 
 CB = "certification_body"
 DAY = "2027-02-01"  # a day of the suspension below (2027-01-10 .. 2027-03-01)
